@@ -1,0 +1,60 @@
+// Indexing: label embeddings and the hierarchical label tree (XR-Linear stage 1).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xmr/context.h"
+#include "xmr/sparse.h"
+
+namespace xmr {
+
+/// A label tree as a chain of levels, root excluded. Level t (t = 0..depth-1) has
+/// n_nodes(t) nodes; parents[t][j] is the parent of node j of level t among the nodes of level
+/// t-1 (for t = 0 the single root, so every entry is 0). The last level's nodes are the labels.
+/// Equivalent to PECOS's cluster chain of C matrices (C_t = parents[t] as a one-hot
+/// n_nodes(t) x n_nodes(t-1) matrix).
+struct ClusterChain {
+  std::vector<std::vector<Index>> parents;
+
+  int depth() const { return static_cast<int>(parents.size()); }
+  Index n_nodes(int t) const { return static_cast<Index>(parents[t].size()); }
+  /// Number of parents of level t (1 for t = 0).
+  Index n_parents(int t) const { return t == 0 ? 1 : n_nodes(t - 1); }
+  Index n_labels() const { return parents.empty() ? 0 : n_nodes(depth() - 1); }
+  /// Checks every parent id is in range and every non-leaf node has at least one child.
+  /// @throws Error(kInvalidArgument).
+  void Validate() const;
+  /// A single-level chain: all `n_labels` labels under the root (flat one-vs-rest).
+  static ClusterChain Flat(Index n_labels);
+};
+
+/// Options of the balanced hierarchical spherical k-means indexer (PECOS defaults).
+struct IndexerOptions {
+  /// Branching factor of the collapsed tree (>= 2).
+  int nr_splits = 16;
+  /// Largest leaf cluster (>= 1); leaves hold between max_leaf_size/2 and max_leaf_size labels.
+  int max_leaf_size = 100;
+  /// Iterations of each 2-means split (>= 1).
+  int kmeans_max_iter = 20;
+  /// Spherical k-means (centers normalised); false = plain means.
+  bool spherical = true;
+  /// @throws Error(kInvalidArgument) naming the field.
+  void Validate() const;
+};
+
+/// PIFA label embeddings: Z = normalize_rows(Yn^T X) where Yn is Y with each row L2-normalised.
+/// x: n x d CSR, y: n x L CSR (pattern and values used as given). Returns L x d CSR; a label
+/// with no positive instance gets an all-zero row. Deterministic for any thread count.
+/// @throws Error(kInvalidArgument) if x.rows != y.rows.
+CsrMatrix PifaEmbedding(const CsrView& x, const CsrView& y, const Context& ctx = {});
+
+/// Balanced hierarchical 2-means on the rows of `emb` (one row per label), with median splits,
+/// collapsed into nr_splits-ary levels as PECOS does. Seeded by ctx.seed; the result is the same
+/// for any ctx.threads. Labels with all-zero embeddings are placed like any other (ties broken by
+/// label id). With n_labels <= max_leaf_size the result is ClusterChain::Flat.
+/// @throws Error(kInvalidArgument) on bad options or an empty embedding matrix.
+ClusterChain HierarchicalKMeans(const CsrView& emb, const IndexerOptions& opts,
+                                const Context& ctx = {});
+
+}  // namespace xmr

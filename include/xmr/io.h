@@ -1,0 +1,86 @@
+// Reading and writing sparse data in the formats XMC users already have.
+//
+// Every reader accepts plain, gzip (.gz) and xz (.xz) files; compression is detected from the
+// file's magic bytes, not its name. Errors name the file, the 1-based line (for text formats) or
+// the zip entry / byte offset (for binary formats), the field, and what was expected, e.g.
+//   "bibtex_train.txt:17: feature index 1836 >= declared dimension 1836 (field 4)".
+// All readers throw Error(kIoError) when a file cannot be opened or read and Error(kCorruption)
+// on malformed content: bad number, NaN/Inf, index past the declared dimension, unsorted or
+// duplicate indices, wrong row count, truncated file.
+// Writers write to "<path>.tmp.<pid>" and rename over `path`, so a crash never leaves a partial
+// file; they throw Error(kIoError) when the location is not writable or the disk is full.
+// All functions are reentrant; none keeps global state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "xmr/sparse.h"
+
+namespace xmr {
+
+/// A labelled data set: features and the binary label matrix, row-aligned.
+struct Dataset {
+  CsrMatrix x;  ///< n_rows x n_features, float values as read
+  CsrMatrix y;  ///< n_rows x n_labels, value 1 for every label of a row (sorted, no duplicates)
+};
+
+/// Text formats holding features and labels in one file.
+enum class TextFormat {
+  kAuto,     ///< XMLRepository if the first line is a "N D L" header, else svmlight
+  kXmlRepo,  ///< header "N D L", then "l1,l2 f:v f:v ..." (0-based ids; empty label field ok)
+  kSvmLight  ///< "l1,l2 f:v ..." without header (libsvm multi-label); see ReadOptions
+};
+
+struct ReadOptions {
+  TextFormat format = TextFormat::kAuto;
+  /// svmlight only: feature dimension; 0 = 1 + largest index seen.
+  Index n_features = 0;
+  /// svmlight only: label dimension; 0 = 1 + largest label seen.
+  Index n_labels = 0;
+  /// svmlight only: -1 = auto (1-based unless a feature index 0 appears, as sklearn does),
+  /// 0 or 1 = feature ids are 0- or 1-based. Label ids are always taken as written (0-based).
+  int feature_base = -1;
+};
+
+/// Reads a data file holding features and labels (XMLRepository or svmlight text).
+Dataset ReadDataFile(const std::string& path, const ReadOptions& opts = {});
+
+/// Writes XMLRepository BoW text ("N D L" header, 0-based ids, values with 9 significant digits).
+/// @throws Error(kInvalidArgument) if x.rows != y.rows.
+void WriteXmlRepo(const std::string& path, const CsrView& x, const CsrView& y);
+
+/// Reads a scipy.sparse .npz file (save_npz layout: format.npy, shape.npy, indptr.npy,
+/// indices.npy, data.npy), with stored or deflate-compressed zip entries; int32/int64 index
+/// arrays and float32/float64 (and integer or bool) data arrays are converted on load.
+/// A file in CSC format is converted to CSR (and vice versa for ReadNpzCsc).
+CsrMatrix ReadNpzCsr(const std::string& path);
+CscMatrix ReadNpzCsc(const std::string& path);
+
+/// Writes scipy-compatible .npz (format "csr" / "csc", float32 data, int32 indices, int32
+/// indptr when nnz < 2^31 else int64). `compressed` = deflate entries (PECOS's C++ loader
+/// rejects compressed archives, so the default is stored entries, as PECOS writes them).
+void WriteNpz(const std::string& path, const CsrView& a, bool compressed = false);
+void WriteNpz(const std::string& path, const CscView& a, bool compressed = false);
+
+/// xmr's binary matrix format (".xmb"): a small header (magic "XMRMAT01", endianness mark,
+/// rows, cols, nnz, CSR/CSC flag), the raw indptr/indices/data arrays and a CRC-32 of the
+/// payload. Reads at disk speed; validates structure and checksum.
+void WriteBinary(const std::string& path, const CsrView& a);
+CsrMatrix ReadBinaryCsr(const std::string& path);
+
+/// Reads any single-matrix file: .npz, .xmb, or XMLRepository-style text whose header is
+/// "rows cols" and whose lines are "f:v ..." (e.g. debdeps_label_bow.txt); chosen by content.
+CsrMatrix ReadMatrix(const std::string& path);
+
+/// Prediction text files: one line per row, "label:score" pairs separated by spaces, in the
+/// order stored in the row (xmr writes them by descending score).
+void WritePredictionText(const std::string& path, const CsrView& pred);
+/// Reads prediction text; `n_labels` = 0 takes 1 + largest label. Indices within a row keep
+/// file order (not sorted).
+CsrMatrix ReadPredictionText(const std::string& path, Index n_labels = 0);
+
+/// True if `path` exists and is a regular file or directory.
+bool PathExists(const std::string& path);
+
+}  // namespace xmr

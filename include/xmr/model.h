@@ -1,0 +1,103 @@
+// The trained XR-Linear model: label tree + per-level pruned weights, in the chunked per-parent
+// layout that beam search reads, plus the file formats it is stored in.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xmr/indexer.h"
+#include "xmr/sparse.h"
+
+namespace xmr {
+
+/// Settings stored with a model.
+struct ModelMeta {
+  /// Feature dimension d of the inputs (the weight rows are d + 1: the last is the bias row).
+  Index n_features = 0;
+  /// Constant appended to every input as feature d (0 = no bias term).
+  float bias = 1.0f;
+  /// Default post-processor name (see PostProcessor::Parse).
+  std::string post_processor = "l3-hinge";
+  /// Default beam size and top-k used when PredictOptions are not given by the caller.
+  int beam_size = 10;
+  int top_k = 10;
+  /// The training options as "key=value" lines (written by Train(); informational).
+  std::string train_options;
+};
+
+/// How LoadModel brings a model file into memory.
+enum class LoadMode {
+  kRead,  ///< read the whole file into memory, verify every checksum
+  kMmap,  ///< map the file read-only; pages load on demand. Structure is validated, weight
+          ///< checksums are not (that would touch every page); use for models near RAM size.
+};
+
+/// An immutable XR-Linear model. Copies are cheap (shared storage); all const methods are
+/// thread-safe, so one model may serve many threads.
+class XLinearModel {
+ public:
+  XLinearModel();  ///< an empty model (depth 0); only assignable
+  ~XLinearModel();
+  XLinearModel(const XLinearModel&);
+  XLinearModel& operator=(const XLinearModel&);
+  XLinearModel(XLinearModel&&) noexcept;
+  XLinearModel& operator=(XLinearModel&&) noexcept;
+
+  /// Builds a model from per-level weights. weights[t] is CSC (meta.n_features + 1) x
+  /// chain.n_nodes(t), columns in node-id order of level t; row n_features is the bias weight.
+  /// Weights are copied into the chunked layout (children of one parent = one chunk).
+  /// @throws Error(kInvalidArgument) on any shape mismatch or invalid chain.
+  static XLinearModel FromWeights(const ClusterChain& chain, const std::vector<CscMatrix>& weights,
+                                  const ModelMeta& meta);
+
+  bool empty() const;
+  int depth() const;
+  Index n_features() const;
+  Index n_labels() const;
+  /// Nodes at level t (0 <= t < depth()); the last level's nodes are the labels.
+  Index n_nodes(int level) const;
+  const ModelMeta& meta() const;
+  /// Stored weights (bias entries included), all levels.
+  Offset nnz() const;
+  /// The label tree (node ids as given to FromWeights / in the file).
+  ClusterChain chain() const;
+  /// Weights of one level as CSC (n_features + 1) x n_nodes(level), node-id order.
+  CscMatrix Weights(int level) const;
+
+  /// Implementation (internal; see src/model/model_impl.h).
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit XLinearModel(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+  friend XLinearModel LoadModel(const std::string&, LoadMode);
+  friend XLinearModel ImportPecos(const std::string&);
+  friend struct ModelBuilder;
+};
+
+/// Saves to xmr's single-file format: magic "XMRMODEL", format version, endianness mark, then
+/// sections (meta, tree, one per level) each with its size and CRC-32. Written to a temporary
+/// file and renamed over `path`, so a crash never leaves a half-written model.
+/// @throws Error(kIoError) if the location is not writable or the disk is full (any previous
+/// file at `path` is left intact).
+void SaveModel(const XLinearModel& model, const std::string& path);
+
+/// Loads a file written by SaveModel.
+/// @throws Error(kIoError) if unreadable; Error(kCorruption) if truncated, of an unknown
+/// version, or any checksum / structural check fails (the message names the section);
+/// Error(kOutOfMemory) if the model does not fit (message says how many bytes it needs).
+XLinearModel LoadModel(const std::string& path, LoadMode mode = LoadMode::kRead);
+
+/// Writes PECOS's XR-Linear model folder (param.json, ranker/param.json,
+/// ranker/<t>.model/{param.json,W.npz,C.npz}; uncompressed npz as PECOS writes them), so PECOS
+/// can load and serve the model. Creates `dir` if needed.
+void ExportPecos(const XLinearModel& model, const std::string& dir);
+
+/// Reads a PECOS XR-Linear model folder (as written by PECOS or ExportPecos).
+/// @throws Error(kIoError / kCorruption) naming the file and what was wrong.
+XLinearModel ImportPecos(const std::string& dir);
+
+}  // namespace xmr
