@@ -37,18 +37,18 @@ class Error : public std::runtime_error {
 
 /// Throws Error(code, msg) unless cond holds. `msg` may be any expression convertible to
 /// std::string; it is evaluated only on failure.
-#define XMR_EXPECTS(cond, code, msg)                       \
-  do {                                                     \
-    if (!(cond)) throw ::xmr::Error((code), (msg));        \
+#define XMR_EXPECTS(cond, code, msg)                \
+  do {                                              \
+    if (!(cond)) throw ::xmr::Error((code), (msg)); \
   } while (0)
 
 /// Internal invariant check: throws Error(kInternal) naming file and line.
-#define XMR_CHECK(cond)                                                               \
-  do {                                                                                \
-    if (!(cond))                                                                      \
-      throw ::xmr::Error(::xmr::ErrorCode::kInternal,                                 \
-                         std::string(__FILE__) + ":" + std::to_string(__LINE__) +     \
-                             ": check failed: " #cond);                               \
+#define XMR_CHECK(cond)                                                                       \
+  do {                                                                                        \
+    if (!(cond))                                                                              \
+      throw ::xmr::Error(                                                                     \
+          ::xmr::ErrorCode::kInternal,                                                        \
+          std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": check failed: " #cond); \
   } while (0)
 
 }  // namespace xmr

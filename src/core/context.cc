@@ -16,9 +16,12 @@ DeviceKind ParseDeviceKind(const std::string& name) {
 
 const char* DeviceKindName(DeviceKind kind) noexcept {
   switch (kind) {
-    case DeviceKind::kAuto: return "auto";
-    case DeviceKind::kCpu: return "cpu";
-    case DeviceKind::kCuda: return "cuda";
+    case DeviceKind::kAuto:
+      return "auto";
+    case DeviceKind::kCpu:
+      return "cpu";
+    case DeviceKind::kCuda:
+      return "cuda";
   }
   return "?";
 }

@@ -4,13 +4,20 @@ namespace xmr {
 
 const char* ErrorCodeName(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kIoError: return "IoError";
-    case ErrorCode::kCorruption: return "Corruption";
-    case ErrorCode::kNotSupported: return "NotSupported";
-    case ErrorCode::kOutOfMemory: return "OutOfMemory";
-    case ErrorCode::kCuda: return "Cuda";
-    case ErrorCode::kInternal: return "Internal";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kIoError:
+      return "IoError";
+    case ErrorCode::kCorruption:
+      return "Corruption";
+    case ErrorCode::kNotSupported:
+      return "NotSupported";
+    case ErrorCode::kOutOfMemory:
+      return "OutOfMemory";
+    case ErrorCode::kCuda:
+      return "Cuda";
+    case ErrorCode::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

@@ -15,8 +15,8 @@ namespace {
 // or CSR of A -> CSR of A^T). Output minor indices come out sorted because input majors are
 // visited in order.
 void TransposeArrays(Index n_major, Index n_minor, const Offset* indptr, const Index* indices,
-                     const float* data, std::vector<Offset>* out_ptr,
-                     std::vector<Index>* out_idx, std::vector<float>* out_val) {
+                     const float* data, std::vector<Offset>* out_ptr, std::vector<Index>* out_idx,
+                     std::vector<float>* out_val) {
   const Offset base = n_major == 0 ? 0 : indptr[0];
   const Offset nnz = n_major == 0 ? 0 : indptr[n_major] - base;
   out_ptr->assign(static_cast<size_t>(n_minor) + 1, 0);
@@ -51,8 +51,7 @@ M CopyImpl(const V& a, Index n_major) {
 template <typename V>
 void ValidateImpl(const V& a, Index n_major, Index n_minor, const char* major_name,
                   const std::string& what) {
-  XMR_EXPECTS(a.rows >= 0 && a.cols >= 0, ErrorCode::kCorruption,
-              what + ": negative dimensions");
+  XMR_EXPECTS(a.rows >= 0 && a.cols >= 0, ErrorCode::kCorruption, what + ": negative dimensions");
   if (n_major == 0) return;
   XMR_EXPECTS(a.indptr != nullptr, ErrorCode::kCorruption, what + ": missing indptr");
   for (Index i = 0; i < n_major; ++i) {
@@ -68,8 +67,8 @@ void ValidateImpl(const V& a, Index n_major, Index n_minor, const char* major_na
                   what + ": " + major_name + " " + std::to_string(i) +
                       ": indices not strictly increasing at index " + std::to_string(j));
       XMR_EXPECTS(std::isfinite(a.data[p]), ErrorCode::kCorruption,
-                  what + ": " + major_name + " " + std::to_string(i) + ": non-finite value at index " +
-                      std::to_string(j));
+                  what + ": " + major_name + " " + std::to_string(i) +
+                      ": non-finite value at index " + std::to_string(j));
     }
   }
 }
@@ -174,41 +173,39 @@ CsrMatrix SpGemm(const CsrView& a, const CsrView& b, int threads) {
     std::vector<Index> touched;
   };
   std::vector<Scratch> scratch(workers);
-  ParallelFor(
-      n_blocks, threads,
-      [&](std::int64_t blk, int w) {
-        Scratch& s = scratch[w];
-        if (s.acc.empty()) {
-          s.acc.assign(n, 0.0);
-          s.seen.assign(n, 0);
-        }
-        Block& out = blocks[blk];
-        const Index r0 = static_cast<Index>(blk) * kBlock, r1 = std::min(m, r0 + kBlock);
-        out.row_nnz.resize(r1 - r0);
-        for (Index i = r0; i < r1; ++i) {
-          s.touched.clear();
-          for (Offset p = a.indptr[i]; p < a.indptr[i + 1]; ++p) {
-            const Index k = a.indices[p];
-            const double av = a.data[p];
-            for (Offset q = b.indptr[k]; q < b.indptr[k + 1]; ++q) {
-              const Index j = b.indices[q];
-              if (!s.seen[j]) {
-                s.seen[j] = 1;
-                s.touched.push_back(j);
-              }
-              s.acc[j] += av * b.data[q];
-            }
+  ParallelFor(n_blocks, threads, [&](std::int64_t blk, int w) {
+    Scratch& s = scratch[w];
+    if (s.acc.empty()) {
+      s.acc.assign(n, 0.0);
+      s.seen.assign(n, 0);
+    }
+    Block& out = blocks[blk];
+    const Index r0 = static_cast<Index>(blk) * kBlock, r1 = std::min(m, r0 + kBlock);
+    out.row_nnz.resize(r1 - r0);
+    for (Index i = r0; i < r1; ++i) {
+      s.touched.clear();
+      for (Offset p = a.indptr[i]; p < a.indptr[i + 1]; ++p) {
+        const Index k = a.indices[p];
+        const double av = a.data[p];
+        for (Offset q = b.indptr[k]; q < b.indptr[k + 1]; ++q) {
+          const Index j = b.indices[q];
+          if (!s.seen[j]) {
+            s.seen[j] = 1;
+            s.touched.push_back(j);
           }
-          std::sort(s.touched.begin(), s.touched.end());
-          for (Index j : s.touched) {
-            out.idx.push_back(j);
-            out.val.push_back(static_cast<float>(s.acc[j]));
-            s.acc[j] = 0;
-            s.seen[j] = 0;
-          }
-          out.row_nnz[i - r0] = static_cast<Offset>(s.touched.size());
+          s.acc[j] += av * b.data[q];
         }
-      });
+      }
+      std::sort(s.touched.begin(), s.touched.end());
+      for (Index j : s.touched) {
+        out.idx.push_back(j);
+        out.val.push_back(static_cast<float>(s.acc[j]));
+        s.acc[j] = 0;
+        s.seen[j] = 0;
+      }
+      out.row_nnz[i - r0] = static_cast<Offset>(s.touched.size());
+    }
+  });
   CsrMatrix c = CsrMatrix::Zeros(m, n);
   Offset total = 0;
   for (const Block& blk : blocks) total += static_cast<Offset>(blk.idx.size());
