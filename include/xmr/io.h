@@ -8,8 +8,15 @@
 // on malformed content: bad number, NaN/Inf, index past the declared dimension, unsorted or
 // duplicate indices, wrong row count, truncated file.
 // Writers write to "<path>.tmp.<pid>" and rename over `path`, so a crash never leaves a partial
-// file; they throw Error(kIoError) when the location is not writable or the disk is full.
-// All functions are reentrant; none keeps global state.
+// file; they throw Error(kIoError) when the location is not writable or the disk is full, and
+// Error(kInvalidArgument) when the matrix passed is not valid (index out of range, NaN/Inf, ...).
+// All functions are reentrant; none keeps global state. Text readers parse on all hardware
+// threads; the result never depends on the thread count.
+//
+// Text conventions shared by the readers: fields are separated by blanks or tabs, "\r\n" line
+// ends are accepted, numbers are parsed exactly (float values round to nearest float32; values
+// below the float32 range become 0 or a denormal, values above it are errors). Messages name
+// fields 1-based, counting the label field of data files as field 1.
 #pragma once
 
 #include <string>
@@ -44,28 +51,52 @@ struct ReadOptions {
 };
 
 /// Reads a data file holding features and labels (XMLRepository or svmlight text).
+///
+/// XMLRepository: exactly N rows must follow the header; a blank line among them is an empty
+/// row, blank lines after them are ignored, anything else after them is an error. A line that
+/// starts with a blank (or whose first field contains ':') has no labels. Feature ids must be
+/// strictly increasing within a row; label lists may be unordered (they are sorted) but not
+/// repeat a label. svmlight: the same row syntax without header; '#' starts a comment, lines
+/// holding only a comment are skipped, trailing blank lines are not rows.
+/// @throws Error(kCorruption) "<path>:<line>: <what> (field <k>)" on malformed content,
+///         Error(kIoError) if the file cannot be read, Error(kInvalidArgument) on bad opts.
 Dataset ReadDataFile(const std::string& path, const ReadOptions& opts = {});
 
-/// Writes XMLRepository BoW text ("N D L" header, 0-based ids, values with 9 significant digits).
-/// @throws Error(kInvalidArgument) if x.rows != y.rows.
+/// Writes XMLRepository BoW text ("N D L" header, 0-based ids; each value in the shortest
+/// decimal form that reads back to the same float32, so a write/read round trip is exact).
+/// Rows without labels start with a blank. y's values are ignored (labels only).
+/// @throws Error(kInvalidArgument) if x.rows != y.rows or a row is invalid.
 void WriteXmlRepo(const std::string& path, const CsrView& x, const CsrView& y);
 
 /// Reads a scipy.sparse .npz file (save_npz layout: format.npy, shape.npy, indptr.npy,
 /// indices.npy, data.npy), with stored or deflate-compressed zip entries; int32/int64 index
 /// arrays and float32/float64 (and integer or bool) data arrays are converted on load.
 /// A file in CSC format is converted to CSR (and vice versa for ReadNpzCsc).
+/// Like scipy, unsorted indices are accepted (they are sorted) and duplicate entries are summed;
+/// entries past indptr[-1] are ignored. CRC-32s are verified; zip64 archives are read; the
+/// archive itself may be gzip/xz compressed.
+/// @throws Error(kCorruption) naming the file and entry on any damage or invalid structure
+///         (shape, indptr, indices out of range, NaN/Inf data, float64 beyond float32 range);
+///         Error(kNotSupported) for other scipy formats ("coo", "bsr", "dia", ...), encrypted
+///         entries or compression methods other than stored/deflate.
 CsrMatrix ReadNpzCsr(const std::string& path);
 CscMatrix ReadNpzCsc(const std::string& path);
 
 /// Writes scipy-compatible .npz (format "csr" / "csc", float32 data, int32 indices, int32
 /// indptr when nnz < 2^31 else int64). `compressed` = deflate entries (PECOS's C++ loader
 /// rejects compressed archives, so the default is stored entries, as PECOS writes them).
+/// Entries and headers are laid out as numpy writes them: format.npy is '<U3', shape.npy
+/// '<i8', 64-byte aligned .npy headers; zip64 records are written when needed (> 4 GiB).
+/// Output is byte-for-byte deterministic. Views with indptr[0] != 0 (SliceRows) are fine.
 void WriteNpz(const std::string& path, const CsrView& a, bool compressed = false);
 void WriteNpz(const std::string& path, const CscView& a, bool compressed = false);
 
 /// xmr's binary matrix format (".xmb"): a small header (magic "XMRMAT01", endianness mark,
 /// rows, cols, nnz, CSR/CSC flag), the raw indptr/indices/data arrays and a CRC-32 of the
-/// payload. Reads at disk speed; validates structure and checksum.
+/// payload. Reads at disk speed; validates structure and checksum. Exact layout: see
+/// src/io/binary.cc. Little-endian machines only (the mark rejects others' files).
+/// @throws Error(kCorruption) on a bad magic, checksum, size (truncated / trailing bytes) or
+///         structure; Error(kNotSupported) for a newer format version.
 void WriteBinary(const std::string& path, const CsrView& a);
 CsrMatrix ReadBinaryCsr(const std::string& path);
 
@@ -74,10 +105,12 @@ CsrMatrix ReadBinaryCsr(const std::string& path);
 CsrMatrix ReadMatrix(const std::string& path);
 
 /// Prediction text files: one line per row, "label:score" pairs separated by spaces, in the
-/// order stored in the row (xmr writes them by descending score).
+/// order stored in the row (xmr writes them by descending score). Scores are written in the
+/// shortest form that reads back to the same float32. Every line is a row, including empty
+/// ones (a row without predictions is an empty line), so a write/read round trip is exact.
 void WritePredictionText(const std::string& path, const CsrView& pred);
 /// Reads prediction text; `n_labels` = 0 takes 1 + largest label. Indices within a row keep
-/// file order (not sorted).
+/// file order (not sorted); a label repeated within a row is an error (kCorruption).
 CsrMatrix ReadPredictionText(const std::string& path, Index n_labels = 0);
 
 /// True if `path` exists and is a regular file or directory.

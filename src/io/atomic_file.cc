@@ -1,0 +1,219 @@
+#include "io/atomic_file.h"
+
+#include <fcntl.h>     // for open
+#include <sys/stat.h>  // for stat
+#include <unistd.h>    // for write, fsync, getpid
+
+#include <cerrno>
+#include <cstdio>   // for std::rename
+#include <cstdlib>  // for realpath, free
+#include <cstring>
+#include <streambuf>
+
+#include "xmr/error.h"
+
+namespace xmr {
+namespace detail {
+namespace {
+
+constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+constexpr std::size_t kMaxReserve = std::size_t{64} << 10;
+constexpr std::size_t kMaxWriteCall = std::size_t{1} << 30;
+
+std::string DirName(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+// Small put area in front of the writer, so that `stream() << x` does not go through a virtual
+// call per character.
+class AtomicFileWriter::StreamBuf : public std::streambuf {
+ public:
+  explicit StreamBuf(AtomicFileWriter* w) : w_(w) { setp(area_, area_ + sizeof(area_)); }
+  // Moves pending characters into the writer (keeps output order when Write() is interleaved).
+  void Drain() {
+    const std::size_t k = static_cast<std::size_t>(pptr() - pbase());
+    if (k == 0) return;
+    setp(area_, area_ + sizeof(area_));
+    w_->WriteUnbuffered(area_, k);
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    Drain();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n > epptr() - pptr()) {
+      Drain();
+      w_->WriteUnbuffered(s, static_cast<std::size_t>(n));
+      return n;
+    }
+    std::memcpy(pptr(), s, static_cast<std::size_t>(n));
+    pbump(static_cast<int>(n));
+    return n;
+  }
+  int sync() override {
+    Drain();
+    return 0;
+  }
+
+ private:
+  AtomicFileWriter* w_;
+  char area_[4096];
+};
+
+AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), target_(path) {
+  bool in_place = path.compare(0, 5, "/dev/") == 0 || path.compare(0, 6, "/proc/") == 0;
+  struct stat st;
+  if (!in_place && ::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      in_place = true;
+    } else if (char* real = ::realpath(path.c_str(), nullptr)) {
+      target_ = real;
+      std::free(real);
+    }
+  }
+  if (in_place) {
+    // Devices and pipes cannot be replaced by a rename; appending also keeps a shell's ">>".
+    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) {
+      const int err = errno;
+      throw Error(ErrorCode::kIoError, path_ + ": cannot open for writing: " + std::strerror(err));
+    }
+  } else {
+    temp_path_ = target_ + ".tmp." + std::to_string(::getpid());
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      const int err = errno;
+      throw Error(ErrorCode::kIoError,
+                  path_ + ": cannot create file (" + temp_path_ + "): " + std::strerror(err));
+    }
+  }
+  buf_ = std::make_unique<char[]>(kBufferBytes);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (committed_) return;
+  if (fd_ >= 0) ::close(fd_);
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+void AtomicFileWriter::Fail(const char* op, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  throw Error(ErrorCode::kIoError, path_ + ": " + op + " failed: " + std::strerror(err));
+}
+
+void AtomicFileWriter::WriteFd(const char* data, std::size_t n) {
+  if (fd_ < 0) {
+    throw Error(ErrorCode::kIoError, path_ + ": write after the file was closed or failed");
+  }
+  while (n > 0) {
+    const ssize_t k = ::write(fd_, data, std::min(n, kMaxWriteCall));
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      Fail("write", errno);
+    }
+    if (k == 0) Fail("write", EIO);
+    data += k;
+    n -= static_cast<std::size_t>(k);
+    flushed_ += k;
+  }
+}
+
+void AtomicFileWriter::Flush() {
+  if (used_ == 0) return;
+  const std::size_t n = used_;
+  used_ = 0;
+  WriteFd(buf_.get(), n);
+}
+
+void AtomicFileWriter::WriteUnbuffered(const char* data, std::size_t n) {
+  if (used_ + n <= kBufferBytes) {
+    std::memcpy(buf_.get() + used_, data, n);
+    used_ += n;
+    return;
+  }
+  Flush();
+  if (n >= kBufferBytes / 2) {
+    WriteFd(data, n);
+  } else {
+    std::memcpy(buf_.get(), data, n);
+    used_ = n;
+  }
+}
+
+void AtomicFileWriter::Write(const void* data, std::size_t n) {
+  if (streambuf_) streambuf_->Drain();
+  WriteUnbuffered(static_cast<const char*>(data), n);
+}
+
+char* AtomicFileWriter::Reserve(std::size_t n) {
+  if (n > kMaxReserve) throw Error(ErrorCode::kInternal, "AtomicFileWriter::Reserve: too large");
+  if (streambuf_) streambuf_->Drain();
+  if (used_ + n > kBufferBytes) Flush();
+  return buf_.get() + used_;
+}
+
+std::ostream& AtomicFileWriter::stream() {
+  if (!stream_) {
+    streambuf_ = std::make_unique<StreamBuf>(this);
+    stream_ = std::make_unique<std::ostream>(streambuf_.get());
+    stream_->exceptions(std::ios::badbit);
+  }
+  return *stream_;
+}
+
+void AtomicFileWriter::Commit() {
+  if (committed_) throw Error(ErrorCode::kInternal, path_ + ": Commit called twice");
+  if (streambuf_) streambuf_->Drain();
+  Flush();
+  if (fd_ < 0) throw Error(ErrorCode::kIoError, path_ + ": commit after a failed write");
+  // Pipes, terminals and some devices cannot be synced; that is not an error.
+  if (::fsync(fd_) != 0 && !(temp_path_.empty() && (errno == EINVAL || errno == ENOTSUP))) {
+    Fail("fsync", errno);
+  }
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) {
+    const int err = errno;
+    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+    throw Error(ErrorCode::kIoError, path_ + ": close failed: " + std::strerror(err));
+  }
+  if (temp_path_.empty()) {
+    committed_ = true;
+    return;
+  }
+  if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp_path_.c_str());
+    throw Error(ErrorCode::kIoError,
+                path_ + ": rename from " + temp_path_ + " failed: " + std::strerror(err));
+  }
+  committed_ = true;
+  // Make the rename itself durable; failure here does not lose data already visible.
+  const int dir = ::open(DirName(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void WriteFileAtomic(const std::string& path, std::string_view contents) {
+  AtomicFileWriter out(path);
+  out.Write(contents);
+  out.Commit();
+}
+
+}  // namespace detail
+}  // namespace xmr
