@@ -1,8 +1,21 @@
 // xmr: command-line front end. Subcommands train, predict, eval, info, convert.
-// Errors print one line "xmr: error: ..." on stderr; exit 1 for bad data/files, 2 for usage.
+//
+// Conventions: results go to stdout, progress to stderr ("[xmr <t>s] ..." lines, silenced by
+// --quiet). Any failure prints ONE line "xmr <command>: error: <what>" on stderr and exits 1
+// (bad data, files or models; no GPU for --device cuda); a bad command line prints one line
+// "xmr <command>: usage error: <what> (see 'xmr <command> --help')" and exits 2.
+// Options and input paths are checked before any expensive work (reading data, training).
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -19,10 +32,101 @@
 namespace xmr::cli {
 namespace {
 
+// The running subcommand, for the one-line messages of main() and the terminate handler.
+const char* g_command = "";
+
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+
+std::string DirName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+
+[[noreturn]] void IoFail(const std::string& msg) { throw Error(ErrorCode::kIoError, msg); }
+
+// Fails early (before any expensive work) when an input file is missing or unreadable.
+void CheckInputFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) IoFail(path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) IoFail(path + ": is a directory, expected a file");
+  if (::access(path.c_str(), R_OK) != 0) IoFail(path + ": " + std::strerror(errno));
+}
+
+void CheckInputDir(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) IoFail(path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) IoFail(path + ": not a directory (expected a PECOS model folder)");
+}
+
+// Fails early when an output file cannot be created: its directory is missing or read-only,
+// or the path names a directory.
+void CheckOutputFile(const std::string& path) {
+  if (path == "-") return;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    IoFail(path + ": is a directory, expected a file name");
+  }
+  const std::string dir = DirName(path);
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    IoFail(path + ": directory '" + dir + "' does not exist");
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    IoFail(path + ": cannot write in '" + dir + "': " + std::strerror(errno));
+  }
+}
+
+// A PECOS output folder is created with its parents; only an existing non-directory is wrong.
+void CheckOutputDir(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    IoFail(path + ": exists and is not a directory");
+  }
+}
+
+// ----- typed option values with range checks (messages name the flag) -------------------------
+
+int IntAtLeast(const Args& args, const std::string& name, int def, int min) {
+  const int v = args.Int(name, def);
+  if (v < min) {
+    throw UsageError("--" + name + " must be >= " + std::to_string(min) + ", got " +
+                     std::to_string(v));
+  }
+  return v;
+}
+
+// A finite number > 0 (positive) or >= 0 (!positive).
+float FloatOpt(const Args& args, const std::string& name, float def, bool positive) {
+  const double v = args.Double(name, def);
+  if ((positive && !(v > 0)) || (!positive && !(v >= 0)) || v > 3.0e38) {
+    throw UsageError("--" + name + (positive ? " must be > 0" : " must be >= 0") + ", got '" +
+                     args.Str(name) + "'");
+  }
+  return static_cast<float>(v);
+}
+
+// Runs f(); an Error(kInvalidArgument) from it (a bad option value) becomes a usage error.
+template <typename F>
+auto AsUsage(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kInvalidArgument) throw UsageError(e.message());
+    throw;
+  }
+}
+
+std::string CheckedPostProcessor(const std::string& name) {
+  AsUsage([&] { return PostProcessor::Parse(name); });
+  return name;
+}
+
+// ----- shared option groups ----------------------------------------------------------------------
 
 std::vector<OptionSpec> CommonOptions() {
   return {
@@ -32,13 +136,17 @@ std::vector<OptionSpec> CommonOptions() {
   };
 }
 
+const OptionSpec kDataOpt = {"data", "d", "FILE",
+                             "features + labels: XMLRepository or libsvm text (.gz/.xz ok)", ""};
+const OptionSpec kFormatOpt = {"format", "", "FMT", "text format of -d: auto | xmlrepo | libsvm",
+                               "auto"};
+
 std::vector<OptionSpec> DataOptions() {
   return {
-      {"data", "d", "FILE",
-       "features and labels in one file (XMLRepository or libsvm text; .gz/.xz ok)", ""},
-      {"x", "x", "FILE", "feature matrix (.npz, .xmb or text); use with -y", ""},
-      {"y", "y", "FILE", "label matrix (.npz, .xmb or text); use with -x", ""},
-      {"format", "", "FMT", "text format of -d: auto | xmlrepo | libsvm", "auto"},
+      kDataOpt,
+      {"x", "x", "FILE", "feature matrix (.npz, .xmb or text); instead of -d", ""},
+      {"y", "y", "FILE", "label matrix (.npz, .xmb or text); with -x", ""},
+      kFormatOpt,
       {"no-normalize", "", "", "keep feature rows as read (default: L2-normalise every row)", ""},
   };
 }
@@ -50,69 +158,113 @@ std::vector<OptionSpec> Concat(std::vector<OptionSpec> a, const std::vector<Opti
 
 Context MakeContext(const Args& args) {
   Context ctx;
-  ctx.threads = args.Int("threads", 0);
-  if (ctx.threads < 0) throw UsageError("--threads must be >= 0");
+  ctx.threads = IntAtLeast(args, "threads", 0, 0);
   ctx.verbose = args.Flag("quiet") ? 0 : (args.Flag("verbose") ? 2 : 1);
-  if (args.Has("seed")) {
-    const double s = args.Double("seed", 0);
-    if (s < 0) throw UsageError("--seed must be >= 0");
-    ctx.seed = static_cast<std::uint64_t>(s);
-  }
-  if (args.Has("device")) ctx.device = ParseDeviceKind(args.Str("device"));
+  ctx.seed = args.UInt64("seed", 0);
+  if (args.Has("device")) ctx.device = AsUsage([&] { return ParseDeviceKind(args.Str("device")); });
   return ctx;
 }
 
-// Loads features (and labels if present) from -d or -x/-y. `need_labels`: error without them.
-Dataset LoadData(const Args& args, const Context& ctx, bool need_labels) {
-  Dataset ds;
-  Timer t;
+ReadOptions ParseReadOptions(const Args& args) {
+  ReadOptions ro;
+  const std::string fmt = args.Str("format", "auto");
+  if (fmt == "auto")
+    ro.format = TextFormat::kAuto;
+  else if (fmt == "xmlrepo")
+    ro.format = TextFormat::kXmlRepo;
+  else if (fmt == "libsvm" || fmt == "svmlight")
+    ro.format = TextFormat::kSvmLight;
+  else
+    throw UsageError("--format must be auto, xmlrepo or libsvm; got '" + fmt + "'");
+  return ro;
+}
+
+// What a command needs from -d / -x / -y.
+enum class Need {
+  kFeatures,           // predict: features, labels if present
+  kFeaturesAndLabels,  // train
+  kLabels,             // eval: labels only (-d or -y)
+};
+
+// Checks the data options' combination and that the files exist; call before expensive work.
+void CheckDataArgs(const Args& args, Need need) {
   if (args.Has("data")) {
     if (args.Has("x") || args.Has("y")) throw UsageError("give either -d or -x/-y, not both");
-    ReadOptions ro;
-    const std::string fmt = args.Str("format", "auto");
-    if (fmt == "auto")
-      ro.format = TextFormat::kAuto;
-    else if (fmt == "xmlrepo")
-      ro.format = TextFormat::kXmlRepo;
-    else if (fmt == "libsvm" || fmt == "svmlight")
-      ro.format = TextFormat::kSvmLight;
-    else
-      throw UsageError("--format must be auto, xmlrepo or libsvm; got '" + fmt + "'");
-    ds = ReadDataFile(args.Str("data"), ro);
-  } else if (args.Has("x")) {
-    ds.x = ReadMatrix(args.Str("x"));
+    CheckInputFile(args.Str("data"));
+    ParseReadOptions(args);
+    return;
+  }
+  if (need == Need::kLabels) {
+    if (!args.Has("y")) throw UsageError("no labels: give -d FILE or -y FILE");
+    CheckInputFile(args.Str("y"));
+    return;
+  }
+  if (!args.Has("x")) {
+    throw UsageError(args.Has("y") ? "-y needs -x (the features)"
+                                   : "no input: give -d FILE or -x FILE [-y FILE]");
+  }
+  if (need == Need::kFeaturesAndLabels && !args.Has("y")) {
+    throw UsageError("labels are required: give -d with a labelled file, or -x with -y");
+  }
+  CheckInputFile(args.Str("x"));
+  if (args.Has("y")) CheckInputFile(args.Str("y"));
+}
+
+// Loads features and/or labels from -d or -x/-y (after CheckDataArgs).
+Dataset LoadData(const Args& args, const Context& ctx, Need need) {
+  Dataset ds;
+  Timer t;
+  std::string source;
+  if (args.Has("data")) {
+    source = args.Str("data");
+    ds = ReadDataFile(source, ParseReadOptions(args));
+  } else if (need == Need::kLabels) {
+    source = args.Str("y");
+    ds.y = ReadMatrix(source);
+    ds.x = CsrMatrix::Zeros(ds.y.rows, 0);
+  } else {
+    source = args.Str("x");
+    ds.x = ReadMatrix(source);
     if (args.Has("y")) {
       ds.y = ReadMatrix(args.Str("y"));
       XMR_EXPECTS(ds.y.rows == ds.x.rows, ErrorCode::kInvalidArgument,
-                  args.Str("y") + ": " + std::to_string(ds.y.rows) + " rows, but " + args.Str("x") +
-                      " has " + std::to_string(ds.x.rows));
-      std::fill(ds.y.data.begin(), ds.y.data.end(), 1.0f);
+                  StrFormat("%s has %d rows, but %s has %d", args.Str("y").c_str(), ds.y.rows,
+                            source.c_str(), ds.x.rows));
     } else {
       ds.y = CsrMatrix::Zeros(ds.x.rows, 0);
     }
+  }
+  std::fill(ds.y.data.begin(), ds.y.data.end(), 1.0f);  // labels are binary
+  if (need == Need::kFeaturesAndLabels && ds.y.nnz() == 0) {
+    throw Error(ErrorCode::kInvalidArgument, source + ": no labels to train on");
+  }
+  if (need != Need::kLabels && !args.Flag("no-normalize")) NormalizeRowsL2(&ds.x);
+  if (need == Need::kLabels) {
+    Log(ctx, StrFormat("read %d rows, %d labels (%lld nnz) in %.2fs", ds.y.rows, ds.y.cols,
+                       static_cast<long long>(ds.y.nnz()), t.Seconds()));
   } else {
-    throw UsageError("no input: give -d FILE or -x FILE [-y FILE]");
+    Log(ctx, StrFormat("read %d rows, %d features (%lld nnz), %d labels (%lld nnz) in %.2fs",
+                       ds.x.rows, ds.x.cols, static_cast<long long>(ds.x.nnz()), ds.y.cols,
+                       static_cast<long long>(ds.y.nnz()), t.Seconds()));
   }
-  if (need_labels && ds.y.cols == 0) {
-    throw UsageError("labels are required: give -d with a labelled file, or -y");
-  }
-  if (!args.Flag("no-normalize")) NormalizeRowsL2(&ds.x);
-  Log(ctx, StrFormat("read %d rows, %d features (%lld nnz), %d labels (%lld nnz) in %.2fs",
-                     ds.x.rows, ds.x.cols, static_cast<long long>(ds.x.nnz()), ds.y.cols,
-                     static_cast<long long>(ds.y.nnz()), t.Seconds()));
   return ds;
 }
 
+// ----- train -------------------------------------------------------------------------------------
+
 int CmdTrain(int argc, char** argv) {
-  TrainOptions d;  // defaults for the help text
+  const TrainOptions d;  // defaults for the help text
   Args args(
-      "train", "Builds the label tree and trains an XR-Linear model.",
+      "train", "(-d FILE | -x FILE -y FILE) -m MODEL [options]",
+      "Builds the label tree (PIFA + hierarchical 2-means) and trains an XR-Linear model.\n"
+      "Progress (level, nodes, seconds) goes to stderr; a summary line ends it.",
       Concat(Concat(DataOptions(), CommonOptions()),
              {
                  {"model", "m", "FILE", "output model file (required)", ""},
-                 {"seed", "", "N", "random seed", "0"},
-                 {"device", "", "DEV", "auto | cpu | cuda", "auto"},
-                 {"nr-splits", "", "B", "branching factor of the label tree",
+                 {"seed", "", "N", "random seed (same seed = same model, any thread count)", "0"},
+                 {"device", "", "DEV",
+                  "auto | cpu | cuda (cuda fails without a usable GPU; no CPU fallback)", "auto"},
+                 {"nr-splits", "", "B", "branching factor of the label tree (a power of two)",
                   std::to_string(d.indexer.nr_splits)},
                  {"max-leaf-size", "", "N", "largest leaf cluster",
                   std::to_string(d.indexer.max_leaf_size)},
@@ -132,44 +284,74 @@ int CmdTrain(int argc, char** argv) {
                  {"beam", "b", "N", "default beam size stored in the model",
                   std::to_string(d.beam_size)},
                  {"top-k", "k", "N", "default top-k stored in the model", std::to_string(d.top_k)},
-                 {"post-processor", "", "PP", "default post-processor stored in the model",
+                 {"post-processor", "", "PP",
+                  "default post-processor stored in the model: noop | sigmoid | log-sigmoid | "
+                  "lP-hinge | log-lP-hinge (P = 1..4)",
                   d.post_processor},
                  {"pecos-out", "", "DIR", "also export the model in PECOS's folder layout", ""},
              }));
   if (!args.Parse(argc, argv, 2)) return 0;
   const std::string model_path = args.Required("model");
   const Context ctx = MakeContext(args);
+
   TrainOptions opts;
-  opts.indexer.nr_splits = args.Int("nr-splits", opts.indexer.nr_splits);
-  opts.indexer.max_leaf_size = args.Int("max-leaf-size", opts.indexer.max_leaf_size);
-  opts.indexer.kmeans_max_iter = args.Int("kmeans-max-iter", opts.indexer.kmeans_max_iter);
-  if (args.Has("solver")) opts.solver.type = ParseSolverType(args.Str("solver"));
-  opts.solver.cp = static_cast<float>(args.Double("cp", opts.solver.cp));
-  opts.solver.cn = static_cast<float>(args.Double("cn", opts.solver.cn));
-  opts.solver.eps = static_cast<float>(args.Double("eps", opts.solver.eps));
-  opts.solver.max_iter = args.Int("max-iter", opts.solver.max_iter);
-  opts.solver.threshold = static_cast<float>(args.Double("threshold", opts.solver.threshold));
-  opts.solver.max_nonzeros_per_label = args.Int("max-nonzeros", opts.solver.max_nonzeros_per_label);
-  opts.bias = static_cast<float>(args.Double("bias", opts.bias));
-  if (args.Has("neg")) opts.negative_sampling = ParseNegativeSampling(args.Str("neg"));
-  opts.man_beam_size = args.Int("man-beam", opts.man_beam_size);
-  opts.beam_size = args.Int("beam", opts.beam_size);
-  opts.top_k = args.Int("top-k", opts.top_k);
-  opts.post_processor = args.Str("post-processor", opts.post_processor);
-  opts.Validate();
-  PostProcessor::Parse(opts.post_processor);  // fail before reading data
+  opts.indexer.nr_splits = IntAtLeast(args, "nr-splits", opts.indexer.nr_splits, 2);
+  if ((opts.indexer.nr_splits & (opts.indexer.nr_splits - 1)) != 0) {
+    throw UsageError("--nr-splits must be a power of two (2, 4, 8, 16, ...), got " +
+                     std::to_string(opts.indexer.nr_splits));
+  }
+  opts.indexer.max_leaf_size = IntAtLeast(args, "max-leaf-size", opts.indexer.max_leaf_size, 1);
+  opts.indexer.kmeans_max_iter =
+      IntAtLeast(args, "kmeans-max-iter", opts.indexer.kmeans_max_iter, 1);
+  if (args.Has("solver")) {
+    opts.solver.type = AsUsage([&] { return ParseSolverType(args.Str("solver")); });
+  }
+  opts.solver.cp = FloatOpt(args, "cp", opts.solver.cp, true);
+  opts.solver.cn = FloatOpt(args, "cn", opts.solver.cn, true);
+  opts.solver.eps = FloatOpt(args, "eps", opts.solver.eps, true);
+  opts.solver.max_iter = IntAtLeast(args, "max-iter", opts.solver.max_iter, 1);
+  opts.solver.threshold = FloatOpt(args, "threshold", opts.solver.threshold, false);
+  opts.solver.max_nonzeros_per_label =
+      IntAtLeast(args, "max-nonzeros", opts.solver.max_nonzeros_per_label, 0);
+  opts.bias = FloatOpt(args, "bias", opts.bias, false);
+  if (args.Has("neg")) {
+    opts.negative_sampling = AsUsage([&] { return ParseNegativeSampling(args.Str("neg")); });
+  }
+  opts.man_beam_size = IntAtLeast(args, "man-beam", opts.man_beam_size, 1);
+  opts.beam_size = IntAtLeast(args, "beam", opts.beam_size, 1);
+  opts.top_k = IntAtLeast(args, "top-k", opts.top_k, 1);
+  opts.post_processor = CheckedPostProcessor(args.Str("post-processor", opts.post_processor));
+  AsUsage([&] { opts.Validate(); });
+
+  // Everything that can fail cheaply fails before reading the data and training.
+  CheckDataArgs(args, Need::kFeaturesAndLabels);
+  CheckOutputFile(model_path);
+  if (args.Has("pecos-out")) CheckOutputDir(args.Str("pecos-out"));
+  if (ctx.device == DeviceKind::kCuda) ResolveDevice(ctx);  // throws without a usable GPU
+
   Timer total;
-  const Dataset ds = LoadData(args, ctx, /*need_labels=*/true);
+  const Dataset ds = LoadData(args, ctx, Need::kFeaturesAndLabels);
   Timer t;
   const XLinearModel model = Train(ds.x.view(), ds.y.view(), opts, ctx);
   const double train_s = t.Seconds();
   SaveModel(model, model_path);
-  if (args.Has("pecos-out")) ExportPecos(model, args.Str("pecos-out"));
-  Log(ctx, StrFormat("trained in %.2fs (total %.2fs): depth %d, %d labels, %lld weights -> %s",
-                     train_s, total.Seconds(), model.depth(), model.n_labels(),
-                     static_cast<long long>(model.nnz()), model_path.c_str()));
+  if (args.Has("pecos-out")) {
+    ExportPecos(model, args.Str("pecos-out"));
+    Log(ctx, "exported the model to PECOS folder " + args.Str("pecos-out"));
+  }
+  std::string shape;
+  for (int level = 0; level < model.depth(); ++level) {
+    shape += (level ? ", " : "") + std::to_string(model.n_nodes(level));
+  }
+  Log(ctx,
+      StrFormat("done: %s (depth %d, nodes per level [%s], %d labels, %d features, %lld "
+                "weights); training %.2fs, total %.2fs",
+                model_path.c_str(), model.depth(), shape.c_str(), model.n_labels(),
+                model.n_features(), static_cast<long long>(model.nnz()), train_s, total.Seconds()));
   return 0;
 }
+
+// ----- predict -----------------------------------------------------------------------------------
 
 // Sorts each row of a prediction matrix by descending score (ties: smaller label first).
 void SortRowsByScore(CsrMatrix* p) {
@@ -190,43 +372,83 @@ void SortRowsByScore(CsrMatrix* p) {
   }
 }
 
+// Checks stdout for a write error (disk full, closed descriptor).
+void CheckStdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    IoFail(std::string("cannot write to stdout: ") + std::strerror(errno));
+  }
+}
+
+// Prediction text on stdout, in the format of WritePredictionText (shortest float forms).
+// Written through stdio rather than by reopening /dev/stdout, so that the output goes where the
+// process's stdout points, at its current offset, in order with anything else printed.
+void WritePredictionsToStdout(const CsrView& pred) {
+  std::string line;
+  char num[64];
+  for (Index i = 0; i < pred.rows; ++i) {
+    line.clear();
+    const SparseVecView r = pred.row(i);
+    for (Index k = 0; k < r.nnz; ++k) {
+      if (k > 0) line += ' ';
+      char* p = std::to_chars(num, num + sizeof(num), r.indices[k]).ptr;
+      *p++ = ':';
+      p = std::to_chars(p, num + sizeof(num), r.data[k]).ptr;
+      line.append(num, p);
+    }
+    line += '\n';
+    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) CheckStdout();
+  }
+  CheckStdout();
+}
+
 void PrintMetrics(const RankingMetrics& m) {
   std::printf("rows %d\n", m.n_rows);
-  for (const char* name : {"P", "R", "nDCG", "MRR"}) {
-    const std::vector<double>& v = std::strcmp(name, "P") == 0      ? m.precision
-                                   : std::strcmp(name, "R") == 0    ? m.recall
-                                   : std::strcmp(name, "nDCG") == 0 ? m.ndcg
-                                                                    : m.mrr;
+  const std::pair<const char*, const std::vector<double>*> rows[] = {
+      {"P", &m.precision}, {"R", &m.recall}, {"nDCG", &m.ndcg}, {"MRR", &m.mrr}};
+  for (const auto& [name, v] : rows) {
     std::printf("%-5s", name);
     for (int k : {1, 3, 5, 10}) {
-      if (k <= m.max_k) std::printf("  @%-2d %6.2f", k, v[k - 1]);
+      if (k <= m.max_k) std::printf("  @%-2d %6.2f", k, (*v)[k - 1]);
     }
     std::printf("\n");
   }
   std::printf("%s\n", m.Summary().c_str());
+  CheckStdout();  // before any later stderr line, and to catch write errors
 }
 
 int CmdPredict(int argc, char** argv) {
   Args args(
-      "predict",
+      "predict", "-m MODEL (-d FILE | -x FILE [-y FILE]) [-o OUT] [options]",
       "Predicts the top-k labels of every input row with a trained model.\n"
-      "If the input has labels, P/R/nDCG/MRR are printed as well.",
-      Concat(Concat(DataOptions(), CommonOptions()),
-             {
-                 {"model", "m", "FILE", "model file (required)", ""},
-                 {"output", "o", "FILE",
-                  "write predictions: .npz = scipy CSR, else text 'label:score ...' lines", ""},
-                 {"top-k", "k", "N", "labels per row", "model's (10)"},
-                 {"beam", "b", "N", "beam size", "model's (10)"},
-                 {"post-processor", "", "PP",
-                  "noop | sigmoid | log-sigmoid | lP-hinge | log-lP-hinge (P=1..4)", "model's"},
-                 {"mmap", "", "", "memory-map the model instead of reading it", ""},
-             }));
+      "With -o, predictions go to OUT: .npz = scipy CSR matrix, any other name = text, one line\n"
+      "per row of 'label:score' pairs by descending score ('-o -' = text on stdout). Without -o,\n"
+      "the text goes to stdout unless the input has labels. If the input has labels, P/R/nDCG/MRR\n"
+      "are printed on stdout (on stderr when the predictions go to stdout).",
+      Concat(
+          Concat(DataOptions(), CommonOptions()),
+          {
+              {"model", "m", "FILE", "model file (required)", ""},
+              {"output", "o", "FILE", "write predictions: .npz, text, or - for stdout", ""},
+              {"top-k", "k", "N", "labels per row", "the model's, usually 10"},
+              {"beam", "b", "N", "beam size", "the model's, usually 10"},
+              {"post-processor", "", "PP",
+               "noop | sigmoid | log-sigmoid | lP-hinge | log-lP-hinge (P = 1..4)", "the model's"},
+              {"mmap", "", "", "memory-map the model instead of reading it", ""},
+          }));
   if (!args.Parse(argc, argv, 2)) return 0;
+  const std::string model_path = args.Required("model");
   const Context ctx = MakeContext(args);
+  if (args.Has("beam")) IntAtLeast(args, "beam", 1, 1);
+  if (args.Has("top-k")) IntAtLeast(args, "top-k", 1, 1);
+  if (args.Has("post-processor")) CheckedPostProcessor(args.Str("post-processor"));
+  CheckInputFile(model_path);
+  CheckDataArgs(args, Need::kFeatures);
+  const std::string out = args.Str("output");
+  if (args.Has("output")) CheckOutputFile(out);
+
   Timer t;
   const XLinearModel model =
-      LoadModel(args.Required("model"), args.Flag("mmap") ? LoadMode::kMmap : LoadMode::kRead);
+      LoadModel(model_path, args.Flag("mmap") ? LoadMode::kMmap : LoadMode::kRead);
   Log(ctx, StrFormat("loaded model in %.2fs: depth %d, %d labels, %d features", t.Seconds(),
                      model.depth(), model.n_labels(), model.n_features()));
   PredictOptions po;
@@ -234,80 +456,120 @@ int CmdPredict(int argc, char** argv) {
   po.top_k = args.Int("top-k", model.meta().top_k);
   po.post_processor = args.Str("post-processor", "");
   po.Validate();
-  if (!po.post_processor.empty()) PostProcessor::Parse(po.post_processor);
-  Dataset ds = LoadData(args, ctx, /*need_labels=*/false);
-  XMR_EXPECTS(ds.x.cols <= model.n_features(), ErrorCode::kInvalidArgument,
-              StrFormat("input has %d features but the model was trained with %d", ds.x.cols,
-                        model.n_features()));
+  Dataset ds = LoadData(args, ctx, Need::kFeatures);
+  // A header (or npz shape) may declare more features than the model has; only ids that are
+  // actually used must fit.
+  if (ds.x.cols > model.n_features()) {
+    const std::string input = args.Str("data", args.Str("x"));
+    for (Index i = 0; i < ds.x.rows; ++i) {
+      for (Offset q = ds.x.indptr[i]; q < ds.x.indptr[i + 1]; ++q) {
+        XMR_EXPECTS(ds.x.indices[q] < model.n_features(), ErrorCode::kInvalidArgument,
+                    StrFormat("%s: row %d has feature id %d, but the model has only %d "
+                              "features (ids 0..%d)",
+                              input.c_str(), i + 1, ds.x.indices[q], model.n_features(),
+                              model.n_features() - 1));
+      }
+    }
+  }
   ds.x.cols = model.n_features();
+  const bool has_labels = ds.y.cols > 0 && ds.y.nnz() > 0;
+  if (has_labels && ds.y.cols != model.n_labels()) {
+    Log(ctx, StrFormat("warning: the data has %d labels but the model %d; are they the same "
+                       "label space?",
+                       ds.y.cols, model.n_labels()));
+  }
   t.Reset();
   const CsrMatrix pred = Predict(model, ds.x.view(), po, ctx);
   const double secs = t.Seconds();
   Log(ctx, StrFormat("predicted %d rows in %.3fs (%.1f us/row, beam %d, top-%d)", pred.rows, secs,
                      pred.rows ? 1e6 * secs / pred.rows : 0.0, po.beam_size, po.top_k));
-  if (args.Has("output")) {
-    const std::string out = args.Str("output");
+  const bool to_stdout = out == "-" || (!args.Has("output") && !has_labels);
+  if (to_stdout) {
+    WritePredictionsToStdout(pred.view());
+  } else if (args.Has("output")) {
     if (EndsWith(out, ".npz"))
       WriteNpz(out, pred.view());
     else
       WritePredictionText(out, pred.view());
+    Log(ctx, "wrote " + out);
   }
-  if (ds.y.cols > 0 && ds.y.nnz() > 0) {
-    PrintMetrics(Evaluate(pred.view(), ds.y.view(), std::max(10, po.top_k)));
-  } else if (!args.Has("output")) {
-    WritePredictionText("/dev/stdout", pred.view());
+  if (has_labels) {
+    const RankingMetrics m = Evaluate(pred.view(), ds.y.view(), std::max(10, po.top_k));
+    if (to_stdout)
+      Log(ctx, "metrics: " + m.Summary());
+    else
+      PrintMetrics(m);
   }
   return 0;
 }
 
+// ----- eval --------------------------------------------------------------------------------------
+
 int CmdEval(int argc, char** argv) {
   Args args(
-      "eval", "Scores a prediction file against the true labels: P@k, R@k, nDCG@k, MRR@k.",
-      Concat(Concat(DataOptions(), CommonOptions()),
+      "eval", "-p PRED (-d FILE | -y FILE) [options]",
+      "Scores predictions against the true labels: P@k, R@k, nDCG@k and MRR@k for k = 1, 3, 5, 10\n"
+      "(up to -k), then a summary line. Each PRED row is ranked by descending score.",
+      Concat(Concat({kDataOpt,
+                     {"y", "y", "FILE", "label matrix (.npz, .xmb or text); instead of -d", ""},
+                     kFormatOpt},
+                    CommonOptions()),
              {
                  {"pred", "p", "FILE", "predictions (.npz or 'label:score' text) (required)", ""},
                  {"top-k", "k", "N", "largest cut-off", "10"},
              }));
   if (!args.Parse(argc, argv, 2)) return 0;
-  const Context ctx = MakeContext(args);
-  const int k = args.Int("top-k", 10);
-  if (k < 1) throw UsageError("--top-k must be >= 1");
-  const Dataset ds = LoadData(args, ctx, /*need_labels=*/true);
   const std::string pred_path = args.Required("pred");
-  CsrMatrix pred;
-  if (EndsWith(pred_path, ".npz"))
-    pred = ReadNpzCsr(pred_path);
-  else
-    pred = ReadPredictionText(pred_path, ds.y.cols);
+  const Context ctx = MakeContext(args);
+  const int k = IntAtLeast(args, "top-k", 10, 1);
+  CheckInputFile(pred_path);
+  CheckDataArgs(args, Need::kLabels);
+  CsrMatrix pred =
+      EndsWith(pred_path, ".npz") ? ReadNpzCsr(pred_path) : ReadPredictionText(pred_path);
+  const Dataset ds = LoadData(args, ctx, Need::kLabels);
+  XMR_EXPECTS(pred.rows == ds.y.rows, ErrorCode::kInvalidArgument,
+              StrFormat("%s has %d rows but %s has %d", pred_path.c_str(), pred.rows,
+                        args.Str("data", args.Str("y")).c_str(), ds.y.rows));
   SortRowsByScore(&pred);
-  XMR_EXPECTS(
-      pred.rows == ds.y.rows, ErrorCode::kInvalidArgument,
-      StrFormat("%s has %d rows but the data has %d", pred_path.c_str(), pred.rows, ds.y.rows));
   PrintMetrics(Evaluate(pred.view(), ds.y.view(), k));
   return 0;
 }
 
+// ----- info --------------------------------------------------------------------------------------
+
 int CmdInfo(int argc, char** argv) {
-  Args args("info", "Describes a model file (or a PECOS model folder, or a data file).",
+  Args args("info", "(-m MODEL | --pecos DIR | -d FILE) [options]",
+            "Describes a model file (tree shape, weights, stored options), a PECOS model folder, "
+            "or a data file.",
             Concat(CommonOptions(), {
                                         {"model", "m", "FILE", "xmr model file", ""},
                                         {"pecos", "", "DIR", "PECOS XR-Linear model folder", ""},
                                         {"data", "d", "FILE", "data file", ""},
+                                        kFormatOpt,
                                     }));
   if (!args.Parse(argc, argv, 2)) return 0;
+  MakeContext(args);
+  const int given = args.Has("model") + args.Has("pecos") + args.Has("data");
+  if (given != 1) throw UsageError("give exactly one of -m FILE, --pecos DIR or -d FILE");
   if (args.Has("data")) {
-    const Dataset ds = ReadDataFile(args.Str("data"));
+    CheckInputFile(args.Str("data"));
+    const Dataset ds = ReadDataFile(args.Str("data"), ParseReadOptions(args));
+    const double rows = std::max<double>(1, ds.x.rows);
     std::printf("rows %d\nfeatures %d\nlabels %d\nnnz(X) %lld\nnnz(Y) %lld\n", ds.x.rows, ds.x.cols,
                 ds.y.cols, static_cast<long long>(ds.x.nnz()), static_cast<long long>(ds.y.nnz()));
+    std::printf("features per row %.2f\nlabels per row %.2f\n", ds.x.nnz() / rows,
+                ds.y.nnz() / rows);
+    CheckStdout();
     return 0;
   }
   XLinearModel model;
-  if (args.Has("model"))
+  if (args.Has("model")) {
+    CheckInputFile(args.Str("model"));
     model = LoadModel(args.Str("model"));
-  else if (args.Has("pecos"))
+  } else {
+    CheckInputDir(args.Str("pecos"));
     model = ImportPecos(args.Str("pecos"));
-  else
-    throw UsageError("give -m FILE, --pecos DIR or -d FILE");
+  }
   const ModelMeta& m = model.meta();
   std::printf("depth %d\nfeatures %d\nlabels %d\nweights %lld\nbias %g\n", model.depth(),
               model.n_features(), model.n_labels(), static_cast<long long>(model.nnz()), m.bias);
@@ -317,14 +579,21 @@ int CmdInfo(int argc, char** argv) {
     const Index parents = t == 0 ? 1 : model.n_nodes(t - 1);
     std::printf("level %d: %d nodes under %d parents\n", t, model.n_nodes(t), parents);
   }
-  if (!m.train_options.empty()) std::printf("training options:\n%s\n", m.train_options.c_str());
+  if (!m.train_options.empty()) {
+    std::string opts = m.train_options;
+    while (!opts.empty() && opts.back() == '\n') opts.pop_back();
+    std::printf("training options:\n%s\n", opts.c_str());
+  }
+  CheckStdout();
   return 0;
 }
 
+// ----- convert -----------------------------------------------------------------------------------
+
 int CmdConvert(int argc, char** argv) {
   Args args(
-      "convert",
-      "Converts data or models between formats.\n"
+      "convert", "(DATA -> DATA | MODEL -> PECOS | PECOS -> MODEL) [options]",
+      "Converts data or models between formats (data is copied as is, never normalised).\n"
       "  data:  xmr convert -d in.txt.xz --x-out X.npz --y-out Y.npz   (.npz, .xmb)\n"
       "         xmr convert -x X.npz -y Y.npz -o out.txt               (XMLRepository text)\n"
       "  model: xmr convert -m model.xmr --pecos-out DIR               (to PECOS layout)\n"
@@ -334,7 +603,7 @@ int CmdConvert(int argc, char** argv) {
                  {"data", "d", "FILE", "input data file (features and labels)", ""},
                  {"x", "x", "FILE", "input feature matrix", ""},
                  {"y", "y", "FILE", "input label matrix", ""},
-                 {"format", "", "FMT", "text format of -d: auto | xmlrepo | libsvm", "auto"},
+                 kFormatOpt,
                  {"x-out", "", "FILE", "write the features (.npz or .xmb)", ""},
                  {"y-out", "", "FILE", "write the labels (.npz or .xmb)", ""},
                  {"output", "o", "FILE", "write features and labels as XMLRepository text", ""},
@@ -347,100 +616,214 @@ int CmdConvert(int argc, char** argv) {
              }));
   if (!args.Parse(argc, argv, 2)) return 0;
   const Context ctx = MakeContext(args);
+  const bool model_mode = args.Has("pecos-in") || args.Has("pecos-out");
+  const bool data_mode = args.Has("data") || args.Has("x") || args.Has("y") || args.Has("x-out") ||
+                         args.Has("y-out") || args.Has("output");
+  if (model_mode && data_mode) {
+    throw UsageError("convert either data (-d/-x/-y) or a model (--pecos-in/--pecos-out)");
+  }
+  if (args.Has("pecos-in") && args.Has("pecos-out")) {
+    throw UsageError("give either --pecos-in or --pecos-out, not both");
+  }
   if (args.Has("pecos-in")) {
+    const std::string model_path = args.Required("model");
+    CheckInputDir(args.Str("pecos-in"));
+    CheckOutputFile(model_path);
     const XLinearModel model = ImportPecos(args.Str("pecos-in"));
-    SaveModel(model, args.Required("model"));
-    Log(ctx, "imported " + args.Str("pecos-in") + " -> " + args.Str("model"));
+    SaveModel(model, model_path);
+    Log(ctx, "imported " + args.Str("pecos-in") + " -> " + model_path);
     return 0;
   }
   if (args.Has("pecos-out")) {
-    const XLinearModel model = LoadModel(args.Required("model"));
+    const std::string model_path = args.Required("model");
+    CheckInputFile(model_path);
+    CheckOutputDir(args.Str("pecos-out"));
+    const XLinearModel model = LoadModel(model_path);
     ExportPecos(model, args.Str("pecos-out"));
-    Log(ctx, "exported " + args.Str("model") + " -> " + args.Str("pecos-out"));
+    Log(ctx, "exported " + model_path + " -> " + args.Str("pecos-out"));
     return 0;
   }
+  if (args.Has("model")) throw UsageError("-m needs --pecos-in or --pecos-out");
+
+  // Data: validate the outputs before reading anything.
+  if (!args.Has("x-out") && !args.Has("y-out") && !args.Has("output")) {
+    throw UsageError("no output: give --x-out, --y-out or -o");
+  }
+  for (const char* opt : {"x-out", "y-out"}) {
+    if (!args.Has(opt)) continue;
+    const std::string path = args.Str(opt);
+    if (!EndsWith(path, ".npz") && !EndsWith(path, ".xmb")) {
+      throw UsageError(std::string("--") + opt + " must end in .npz or .xmb, got '" + path + "'");
+    }
+    CheckOutputFile(path);
+  }
+  if (args.Has("output")) CheckOutputFile(args.Str("output"));
   Dataset ds;
   if (args.Has("data")) {
-    ReadOptions ro;
-    const std::string fmt = args.Str("format", "auto");
-    if (fmt == "xmlrepo")
-      ro.format = TextFormat::kXmlRepo;
-    else if (fmt == "libsvm" || fmt == "svmlight")
-      ro.format = TextFormat::kSvmLight;
-    else if (fmt != "auto")
-      throw UsageError("--format must be auto, xmlrepo or libsvm");
+    if (args.Has("x") || args.Has("y")) throw UsageError("give either -d or -x/-y, not both");
+    CheckInputFile(args.Str("data"));
+    const ReadOptions ro = ParseReadOptions(args);
     ds = ReadDataFile(args.Str("data"), ro);
   } else if (args.Has("x")) {
+    CheckInputFile(args.Str("x"));
+    if (args.Has("y")) CheckInputFile(args.Str("y"));
     ds.x = ReadMatrix(args.Str("x"));
     ds.y = args.Has("y") ? ReadMatrix(args.Str("y")) : CsrMatrix::Zeros(ds.x.rows, 0);
+    XMR_EXPECTS(ds.y.rows == ds.x.rows, ErrorCode::kInvalidArgument,
+                StrFormat("%s has %d rows, but %s has %d", args.Str("y").c_str(), ds.y.rows,
+                          args.Str("x").c_str(), ds.x.rows));
   } else {
     throw UsageError("nothing to convert: give -d, -x/-y, -m or --pecos-in");
+  }
+  if (args.Has("y-out") && ds.y.cols == 0) {
+    throw UsageError("--y-out: the input has no labels");
   }
   auto write = [&](const std::string& path, const CsrMatrix& m) {
     if (EndsWith(path, ".npz"))
       WriteNpz(path, m.view(), args.Flag("compressed"));
-    else if (EndsWith(path, ".xmb"))
-      WriteBinary(path, m.view());
     else
-      throw UsageError(path + ": output must end in .npz or .xmb");
+      WriteBinary(path, m.view());
+    Log(ctx, StrFormat("wrote %s: %d x %d, %lld nnz", path.c_str(), m.rows, m.cols,
+                       static_cast<long long>(m.nnz())));
   };
-  bool wrote = false;
-  if (args.Has("x-out")) {
-    write(args.Str("x-out"), ds.x);
-    wrote = true;
-  }
-  if (args.Has("y-out")) {
-    write(args.Str("y-out"), ds.y);
-    wrote = true;
-  }
+  if (args.Has("x-out")) write(args.Str("x-out"), ds.x);
+  if (args.Has("y-out")) write(args.Str("y-out"), ds.y);
   if (args.Has("output")) {
     WriteXmlRepo(args.Str("output"), ds.x.view(), ds.y.view());
-    wrote = true;
+    Log(ctx, StrFormat("wrote %s: %d rows", args.Str("output").c_str(), ds.x.rows));
   }
-  if (!wrote) throw UsageError("no output: give --x-out, --y-out or -o");
   return 0;
 }
 
-const char kUsage[] =
-    "usage: xmr <command> [options]   (xmr <command> --help for its options)\n\n"
-    "eXtreme Multi-label Ranking with XR-Linear trees.\n\n"
-    "commands:\n"
-    "  train     build the label tree and train a model\n"
-    "  predict   top-k labels for every input row (and metrics if labels are given)\n"
-    "  eval      score a prediction file against true labels\n"
-    "  info      describe a model or data file\n"
-    "  convert   convert data (text, npz, xmb) or models (xmr <-> PECOS folder)\n";
+// ----- main --------------------------------------------------------------------------------------
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"train", CmdTrain, "build the label tree and train a model"},
+    {"predict", CmdPredict, "top-k labels for every input row (and metrics if labels are given)"},
+    {"eval", CmdEval, "score a prediction file against true labels"},
+    {"info", CmdInfo, "describe a model or data file"},
+    {"convert", CmdConvert, "convert data (text, npz, xmb) or models (xmr <-> PECOS folder)"},
+};
+
+std::string Usage() {
+  std::string s =
+      "usage: xmr <command> [options]   (xmr <command> --help for its options)\n\n"
+      "eXtreme Multi-label Ranking with XR-Linear trees.\n\ncommands:\n";
+  for (const Command& c : kCommands) {
+    std::string name = c.name;
+    name.resize(10, ' ');
+    s += "  " + name + c.summary + "\n";
+  }
+  s += "\nexample:\n"
+       "  xmr train   -d train.txt.xz -m model.xmr\n"
+       "  xmr predict -m model.xmr -d test.txt.xz -k 10 -o pred.txt\n"
+       "  xmr eval    -p pred.txt -d test.txt.xz\n";
+  return s;
+}
+
+// Messages may quote file content; keep the error on one line.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return s;
+}
+
+void PrintError(const std::string& what) {
+  std::fflush(stdout);  // keep stdout output before the message when both go to one place
+  std::fprintf(stderr, "xmr %s: %s\n", g_command, OneLine(what).c_str());
+}
+
+std::string DescribeError(const Error& e) {
+  switch (e.code()) {
+    case ErrorCode::kInternal:
+      return "internal error (a bug in xmr, please report it): " + e.message();
+    case ErrorCode::kOutOfMemory:
+      return "error: out of memory: " + e.message();
+    case ErrorCode::kCuda:
+      return "error: CUDA: " + e.message();
+    default:
+      return "error: " + e.message();
+  }
+}
+
+// An exception escaping a worker thread would abort (and dump core); report it as an error.
+[[noreturn]] void OnTerminate() {
+  std::string what = "unknown exception";
+  if (std::exception_ptr p = std::current_exception()) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const Error& e) {
+      what = DescribeError(e);
+    } catch (const std::bad_alloc&) {
+      what = "error: out of memory";
+    } catch (const std::exception& e) {
+      what = std::string("internal error: ") + e.what();
+    } catch (...) {
+    }
+  } else {
+    what = "internal error: terminate called";
+  }
+  PrintError(what);
+  std::_Exit(1);
+}
+
+int Run(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(Usage().c_str(), stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    if (cmd == "help" && argc > 2) {  // "xmr help train" = "xmr train --help"
+      static char help_flag[] = "--help";
+      char* help_argv[] = {argv[0], argv[2], help_flag};
+      return Run(3, help_argv);
+    }
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (cmd != c.name) continue;
+    g_command = c.name;
+    try {
+      const int rc = c.run(argc, argv);
+      CheckStdout();
+      return rc;
+    } catch (const UsageError& e) {
+      PrintError(std::string("usage error: ") + e.what() + " (see 'xmr " + c.name + " --help')");
+      return 2;
+    } catch (const Error& e) {
+      PrintError(DescribeError(e));
+      return 1;
+    } catch (const std::bad_alloc&) {
+      PrintError("error: out of memory");
+      return 1;
+    } catch (const std::exception& e) {
+      PrintError(std::string("error: ") + e.what());
+      return 1;
+    } catch (...) {
+      PrintError("error: unknown exception");
+      return 1;
+    }
+  }
+  std::string names;
+  for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;
+  std::fprintf(stderr, "xmr: usage error: unknown command '%s' (commands: %s; see 'xmr --help')\n",
+               OneLine(cmd).c_str(), names.c_str());
+  return 2;
+}
 
 }  // namespace
 }  // namespace xmr::cli
 
 int main(int argc, char** argv) {
-  using namespace xmr::cli;
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  const std::string cmd = argv[1];
-  try {
-    if (cmd == "train") return CmdTrain(argc, argv);
-    if (cmd == "predict") return CmdPredict(argc, argv);
-    if (cmd == "eval") return CmdEval(argc, argv);
-    if (cmd == "info") return CmdInfo(argc, argv);
-    if (cmd == "convert") return CmdConvert(argc, argv);
-    std::fprintf(stderr, "xmr: error: unknown command '%s'\n%s", cmd.c_str(), kUsage);
-    return 2;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "xmr %s: usage error: %s (see 'xmr %s --help')\n", cmd.c_str(), e.what(),
-                 cmd.c_str());
-    return 2;
-  } catch (const xmr::Error& e) {
-    std::fprintf(stderr, "xmr %s: error: %s\n", cmd.c_str(), e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "xmr %s: error: out of memory\n", cmd.c_str());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "xmr %s: error: %s\n", cmd.c_str(), e.what());
-    return 1;
-  }
+  std::set_terminate(xmr::cli::OnTerminate);
+  return xmr::cli::Run(argc, argv);
 }
