@@ -13,6 +13,8 @@ namespace xmr {
 class XLinearModel;
 
 /// Score transform f and combiner g of PECOS (s: a node's linear score, p: its parent's value).
+/// At the first level v = f(s); below, v = g(f(s), p). Computed as PECOS computes them (double
+/// precision for exp/pow, result rounded to float), so scores match PECOS's.
 ///   noop:          f = s,                          g = f (parent ignored)
 ///   sigmoid:       f = 1/(1+e^-s),                 g = f * p
 ///   log-sigmoid:   f = -log(1+e^-s),               g = f + p
@@ -41,25 +43,37 @@ struct PredictOptions {
   void Validate() const;
 };
 
+/// The options stored in the model (its meta's beam_size, top_k and post_processor), for
+/// callers that want the model's defaults rather than PredictOptions{}.
+PredictOptions DefaultPredictOptions(const XLinearModel& model);
+
 /// One predicted label.
 struct ScoredLabel {
   Index label;
   float score;
 };
 
-/// Batch prediction. x: n x d CSR (d must equal model.n_features(); indices sorted). Returns an
-/// n x n_labels CSR whose row i holds the top_k labels of query i by descending score (ties:
-/// smaller label id first); column indices within a row are therefore NOT sorted by id. Uses
-/// ctx.threads threads; the result is identical for any thread count.
-/// @throws Error(kInvalidArgument) on a dimension mismatch or bad options.
+/// Batch prediction. x: n x d CSR (d must equal model.n_features(); indices strictly
+/// increasing). Returns an n x n_labels CSR whose row i holds the top_k labels of query i by
+/// descending score (ties: smaller label id first); column indices within a row are therefore
+/// NOT sorted by id. A row holds fewer than top_k labels only when the beam reaches fewer
+/// leaves. beam_size applies to every level but the last, top_k to the last (PECOS semantics;
+/// a depth-1 model is flat one-vs-rest). Queries are searched in groups that share the chunks
+/// they visit; uses ctx.threads threads and the result is identical for any thread count and
+/// any batch composition. Reentrant; x and the model are only read.
+/// @throws Error(kInvalidArgument) on an empty model, a dimension mismatch, a feature id out of
+/// range or unsorted or a non-finite value (the message names the row), or bad options.
 CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
                   const Context& ctx = {});
 
 /// Single-query search for real-time serving. Holds scratch memory sized for the model, so
 /// create one per serving thread and reuse it; it is not thread-safe itself, but any number of
-/// Searchers may share one model concurrently. The model must outlive the Searcher.
+/// Searchers may share one model concurrently. The Searcher keeps a (cheap, shared) copy of the
+/// model, so the caller's model object may go away first. A moved-from Searcher throws
+/// Error(kInvalidArgument) on Search.
 class Searcher {
  public:
+  /// @throws Error(kInvalidArgument) if the model is empty.
   explicit Searcher(const XLinearModel& model);
   ~Searcher();
   Searcher(Searcher&&) noexcept;
@@ -67,8 +81,13 @@ class Searcher {
 
   /// Top-k labels for one query (sorted indices, ids < model.n_features()), best first.
   /// Same result as the same row of Predict().
-  /// @throws Error(kInvalidArgument) on an out-of-range feature id or bad options.
+  /// @throws Error(kInvalidArgument) on an out-of-range or unsorted feature id, a non-finite
+  /// value or bad options.
   std::vector<ScoredLabel> Search(const SparseVecView& query, const PredictOptions& opts);
+  /// Same, writing into `out` (cleared first); allocation-free once `out` and the scratch have
+  /// grown to the largest beam / top-k used.
+  void Search(const SparseVecView& query, const PredictOptions& opts,
+              std::vector<ScoredLabel>* out);
 
  private:
   struct Impl;
