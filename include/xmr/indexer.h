@@ -31,7 +31,9 @@ struct ClusterChain {
 
 /// Options of the balanced hierarchical spherical k-means indexer (PECOS defaults).
 struct IndexerOptions {
-  /// Branching factor of the collapsed tree (>= 2).
+  /// Branching factor of the collapsed tree: a power of two >= 2 (2, 4, 8, 16, ...), so that
+  /// every group of nr_splits consecutive leaf clusters is a subtree of the binary 2-means tree.
+  /// (PECOS accepts any value and then groups clusters across subtrees; xmr rejects it.)
   int nr_splits = 16;
   /// Largest leaf cluster (>= 1); leaves hold between max_leaf_size/2 and max_leaf_size labels.
   int max_leaf_size = 100;
@@ -46,14 +48,22 @@ struct IndexerOptions {
 /// PIFA label embeddings: Z = normalize_rows(Yn^T X) where Yn is Y with each row L2-normalised.
 /// x: n x d CSR, y: n x L CSR (pattern and values used as given). Returns L x d CSR; a label
 /// with no positive instance gets an all-zero row. Deterministic for any thread count.
-/// @throws Error(kInvalidArgument) if x.rows != y.rows.
+/// Work O(sum_i nnz(x_i) * nnz(y_i)); extra memory O(nnz(y) + threads * D) beside the result.
+/// @throws Error(kInvalidArgument) if x.rows != y.rows; Error(kCorruption) if x or y break the
+///         CSR invariants (see Validate).
 CsrMatrix PifaEmbedding(const CsrView& x, const CsrView& y, const Context& ctx = {});
 
 /// Balanced hierarchical 2-means on the rows of `emb` (one row per label), with median splits,
 /// collapsed into nr_splits-ary levels as PECOS does. Seeded by ctx.seed; the result is the same
 /// for any ctx.threads. Labels with all-zero embeddings are placed like any other (ties broken by
 /// label id). With n_labels <= max_leaf_size the result is ClusterChain::Flat.
-/// @throws Error(kInvalidArgument) on bad options or an empty embedding matrix.
+/// The binary depth is d = max(1, ceil(log2(n_labels / max_leaf_size))); there are 2^d leaf
+/// clusters of floor or ceil(n_labels / 2^d) labels, numbered left to right, so every aligned
+/// block of nr_splits consecutive leaf ids shares one parent. Extra memory: O(n_labels + D) plus,
+/// per thread, O(D) and a copy of at most 4M nonzeros of `emb` (never nodes x D).
+/// @throws Error(kInvalidArgument) on bad options, an empty embedding matrix, or when
+///         2^d > n_labels (max_leaf_size too small, e.g. 1 with 3 labels);
+///         Error(kCorruption) if `emb` breaks the CSR invariants (see Validate).
 ClusterChain HierarchicalKMeans(const CsrView& emb, const IndexerOptions& opts,
                                 const Context& ctx = {});
 

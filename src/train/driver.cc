@@ -1,0 +1,156 @@
+// The training driver (XR-Linear stage 2, PECOS's HierarchicalMLModel.train): builds Y_t and
+// M_t per level, hands each level to the LevelSolver chosen once per run, and assembles the
+// model. It never knows which backend ran.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/log.h"
+#include "train/level_solver.h"
+#include "train/matching.h"
+#include "xmr/error.h"
+#include "xmr/predict.h"
+#include "xmr/train.h"
+
+namespace xmr {
+namespace {
+
+void CheckData(const CsrView& x, const CsrView& y) {
+  XMR_EXPECTS(x.rows >= 0 && x.cols >= 0 && y.rows >= 0 && y.cols >= 0, ErrorCode::kInvalidArgument,
+              "negative matrix dimensions");
+  XMR_EXPECTS(x.rows == y.rows, ErrorCode::kInvalidArgument,
+              "x has " + std::to_string(x.rows) + " rows but y has " + std::to_string(y.rows));
+  XMR_EXPECTS(x.rows > 0, ErrorCode::kInvalidArgument, "no training instance (x has 0 rows)");
+  XMR_EXPECTS(y.cols > 0, ErrorCode::kInvalidArgument, "no label (y has 0 columns)");
+}
+
+ModelMeta MakeMeta(const CsrView& x, const TrainOptions& opts) {
+  ModelMeta meta;
+  meta.n_features = x.cols;
+  meta.bias = opts.bias;
+  meta.post_processor = opts.post_processor;
+  meta.beam_size = opts.beam_size;
+  meta.top_k = opts.top_k;
+  meta.train_options = opts.ToString();
+  return meta;
+}
+
+// P_{t-1}: beam prediction of the model made of levels 0..t-1 on the training instances.
+CsrMatrix MatcherPrediction(const CsrView& x, const ClusterChain& tree,
+                            const std::vector<CscMatrix>& weights, int t, const TrainOptions& opts,
+                            const Context& ctx) {
+  ClusterChain partial;
+  partial.parents.assign(tree.parents.begin(), tree.parents.begin() + t);
+  const std::vector<CscMatrix> partial_w(weights.begin(), weights.begin() + t);
+  ModelMeta meta = MakeMeta(x, opts);
+  const XLinearModel model = XLinearModel::FromWeights(partial, partial_w, meta);
+  PredictOptions po;
+  po.beam_size = opts.man_beam_size;
+  po.top_k = opts.man_beam_size;
+  po.post_processor = opts.post_processor;
+  const CsrMatrix pred = Predict(model, x, po, ctx);
+  return detail::BinarizeRows(pred.view());
+}
+
+std::string Count(double v) {
+  if (v >= 1e9) return StrFormat("%.2fG", v / 1e9);
+  if (v >= 1e6) return StrFormat("%.2fM", v / 1e6);
+  if (v >= 1e4) return StrFormat("%.1fK", v / 1e3);
+  return StrFormat("%.0f", v);
+}
+
+XLinearModel TrainLevels(const CsrView& x, const CsrView& y, const ClusterChain& tree,
+                         const TrainOptions& opts, const Context& ctx, LevelSolver* solver) {
+  const int depth = tree.depth();
+  const Timer total;
+  const std::vector<CsrMatrix> ys = detail::BuildLevelTargets(y, tree, ctx.NumThreads());
+  const CscMatrix root_matching = detail::AllInstancesColumn(x.rows);
+  std::vector<CscMatrix> weights;
+  weights.reserve(depth);
+  CscMatrix prev_y;  // Y_{t-1} as CSC = the tfn matching of level t
+  Log(ctx, StrFormat("training %d level(s) on %s, solver %s, negatives %s", depth,
+                     DeviceKindName(solver->device()), SolverTypeName(opts.solver.type),
+                     NegativeSamplingName(opts.negative_sampling)));
+  for (int t = 0; t < depth; ++t) {
+    const Timer timer;
+    CscMatrix y_t = CsrToCsc(ys[t].view());
+    CscMatrix matching;
+    const CscMatrix* m = &root_matching;
+    if (t > 0) {
+      if (opts.negative_sampling == NegativeSampling::kTfn) {
+        m = &prev_y;
+      } else {
+        const CsrMatrix pred = MatcherPrediction(x, tree, weights, t, opts, ctx);
+        if (opts.negative_sampling == NegativeSampling::kMan) {
+          matching = CsrToCsc(pred.view());
+        } else {
+          matching = CsrToCsc(detail::PatternUnion(ys[t - 1].view(), pred.view()).view());
+        }
+        m = &matching;
+      }
+    }
+    LevelProblem problem;
+    problem.x = x;
+    problem.y = y_t.view();
+    problem.parent_of_node = tree.parents[t].data();
+    problem.matching = m->view();
+    problem.bias = opts.bias;
+    // Candidate (instance, node) pairs: every node trains on its parent's matched instances.
+    double pairs = 0;
+    for (Index l = 0; l < tree.n_nodes(t); ++l) {
+      const Index k = tree.parents[t][l];
+      pairs += static_cast<double>(m->indptr[k + 1] - m->indptr[k]);
+    }
+    CscMatrix w = solver->Solve(problem, opts.solver);
+    const double secs = timer.Seconds();
+    Log(ctx, StrFormat("level %d/%d: %d nodes, %d parents, %s instance-node pairs, %s weights "
+                       "kept, %.2f s (%.0f labels/s)",
+                       t + 1, depth, tree.n_nodes(t), tree.n_parents(t), Count(pairs).c_str(),
+                       Count(static_cast<double>(w.nnz())).c_str(), secs,
+                       secs > 0 ? tree.n_nodes(t) / secs : 0.0));
+    weights.push_back(std::move(w));
+    prev_y = std::move(y_t);
+  }
+  Offset nnz = 0;
+  for (const CscMatrix& w : weights) nnz += w.nnz();
+  Log(ctx, StrFormat("trained %d levels in %.2f s, %s weights", depth, total.Seconds(),
+                     Count(static_cast<double>(nnz)).c_str()));
+  return XLinearModel::FromWeights(tree, weights, MakeMeta(x, opts));
+}
+
+}  // namespace
+
+XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
+                   const Context& ctx) {
+  opts.Validate();
+  CheckData(x, y);
+  // Choose the backend first: device=cuda without a usable device fails before any work.
+  const std::unique_ptr<LevelSolver> solver = MakeLevelSolver(ctx);
+  const Timer timer;
+  ClusterChain tree;
+  {
+    const CsrMatrix emb = PifaEmbedding(x, y, ctx);
+    tree = HierarchicalKMeans(emb.view(), opts.indexer, ctx);
+  }
+  std::string shape;
+  for (int t = 0; t < tree.depth(); ++t) {
+    shape += StrFormat("%s%dx%d", t ? ", " : "", tree.n_nodes(t), tree.n_parents(t));
+  }
+  Log(ctx,
+      StrFormat("indexed %d labels in %.2f s: tree [%s]", y.cols, timer.Seconds(), shape.c_str()));
+  return TrainLevels(x, y, tree, opts, ctx, solver.get());
+}
+
+XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChain& tree,
+                           const TrainOptions& opts, const Context& ctx) {
+  opts.Validate();
+  CheckData(x, y);
+  tree.Validate();
+  XMR_EXPECTS(tree.depth() >= 1 && tree.n_labels() == y.cols, ErrorCode::kInvalidArgument,
+              "the tree's last level has " + std::to_string(tree.n_labels()) + " nodes but y has " +
+                  std::to_string(y.cols) + " labels");
+  const std::unique_ptr<LevelSolver> solver = MakeLevelSolver(ctx);
+  return TrainLevels(x, y, tree, opts, ctx, solver.get());
+}
+
+}  // namespace xmr

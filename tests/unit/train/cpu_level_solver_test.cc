@@ -1,0 +1,372 @@
+// The CPU level solver against a per-label reference built straight from the LevelProblem
+// definition (global feature space, PECOS's instance order), plus local-vs-global, thread-count
+// determinism, edge cases and backend selection.
+#include "train/cpu_level_solver.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "train/dual_cd.h"
+#include "train/level_solver.h"
+#include "train/prune.h"
+#include "xmr/error.h"
+
+namespace xmr {
+namespace {
+
+Context Ctx(int threads) {
+  Context ctx;
+  ctx.threads = threads;
+  ctx.verbose = 0;
+  ctx.device = DeviceKind::kCpu;
+  return ctx;
+}
+
+// A random level: n instances, d features, n_parents parents with the given node counts.
+struct RandomLevel {
+  CsrMatrix x;
+  CscMatrix y, matching, cost;
+  std::vector<Index> parent;
+  LevelProblem View(bool with_cost = false) const {
+    LevelProblem p;
+    p.x = x.view();
+    p.y = y.view();
+    p.parent_of_node = parent.data();
+    p.matching = matching.view();
+    if (with_cost) p.cost = cost.view();
+    p.bias = 1.0f;
+    return p;
+  }
+};
+
+CscMatrix CscFromColumns(Index rows, const std::vector<std::set<Index>>& cols) {
+  CscMatrix m;
+  m.rows = rows;
+  m.cols = static_cast<Index>(cols.size());
+  for (const auto& c : cols) {
+    for (Index r : c) {
+      m.indices.push_back(r);
+      m.data.push_back(1.0f);
+    }
+    m.indptr.push_back(static_cast<Offset>(m.indices.size()));
+  }
+  return m;
+}
+
+RandomLevel MakeLevel(unsigned seed, Index n, Index d, const std::vector<int>& children,
+                      double extra_rate = 0.0, int empty_parent = -1) {
+  std::mt19937 rng(seed);
+  RandomLevel lv;
+  lv.x.rows = n;
+  lv.x.cols = d;
+  std::uniform_int_distribution<int> nnz_dist(1, std::max<Index>(1, std::min<Index>(d / 3, 60)));
+  std::uniform_real_distribution<float> val(0.1f, 1.0f);
+  for (Index i = 0; i < n; ++i) {
+    std::set<Index> feats;
+    const int k = nnz_dist(rng);
+    while (static_cast<int>(feats.size()) < k) feats.insert(static_cast<Index>(rng() % d));
+    std::vector<float> v;
+    float s = 0;
+    for (size_t j = 0; j < feats.size(); ++j) {
+      v.push_back(val(rng));
+      s += v.back() * v.back();
+    }
+    size_t j = 0;
+    for (Index f : feats) {
+      lv.x.indices.push_back(f);
+      lv.x.data.push_back(v[j++] / std::sqrt(s));
+    }
+    lv.x.indptr.push_back(static_cast<Offset>(lv.x.indices.size()));
+  }
+  const Index n_parents = static_cast<Index>(children.size());
+  for (Index k = 0; k < n_parents; ++k) {
+    for (int c = 0; c < children[k]; ++c) lv.parent.push_back(k);
+  }
+  const Index n_nodes = static_cast<Index>(lv.parent.size());
+  std::vector<std::set<Index>> ycols(n_nodes), mcols(n_parents);
+  std::vector<std::set<Index>> ccols(n_nodes);
+  for (Index i = 0; i < n; ++i) {
+    const int n_pos = 1 + static_cast<int>(rng() % 2);
+    for (int t = 0; t < n_pos; ++t) {
+      const Index l = static_cast<Index>(rng() % n_nodes);
+      if (lv.parent[l] == empty_parent) continue;
+      ycols[l].insert(i);
+      // tfn: the instance is a candidate for its node's parent, unless dropped for the test of
+      // positives outside the matching.
+      if (std::uniform_real_distribution<double>(0, 1)(rng) >= extra_rate) {
+        mcols[lv.parent[l]].insert(i);
+      }
+    }
+    // A few matcher-style additions (instances matched to a parent without a positive there).
+    const Index k = static_cast<Index>(rng() % n_parents);
+    if (k != empty_parent && rng() % 4 == 0) mcols[k].insert(i);
+  }
+  lv.y = CscFromColumns(n, ycols);
+  lv.matching = CscFromColumns(n, mcols);
+  lv.cost = lv.y;
+  for (float& c : lv.cost.data) c = 0.5f + static_cast<float>(rng() % 4);
+  return lv;
+}
+
+// Reference: node by node in the global feature space, exactly as the problem defines it.
+CscMatrix Reference(const LevelProblem& p, const SolverOptions& opts) {
+  const Index d = p.x.cols;
+  std::vector<float> sq(p.x.rows);
+  for (Index i = 0; i < p.x.rows; ++i) {
+    const SparseVecView r = p.x.row(i);
+    float s = 0;
+    for (Index k = 0; k < r.nnz; ++k) s += r.data[k] * r.data[k];
+    sq[i] = s;
+  }
+  CscMatrix w;
+  w.rows = d + 1;
+  w.cols = p.y.cols;
+  detail::CdScratch scratch;
+  std::vector<Index> prune_scratch;
+  for (Index l = 0; l < p.y.cols; ++l) {
+    const SparseVecView m = p.matching.col(p.parent_of_node[l]);
+    const SparseVecView pos = p.y.col(l);
+    std::vector<Index> rows(m.indices, m.indices + m.nnz);
+    for (Index s = 0; s < pos.nnz; ++s) {
+      if (!std::binary_search(m.indices, m.indices + m.nnz, pos.indices[s])) {
+        rows.push_back(pos.indices[s]);
+      }
+    }
+    std::vector<std::int8_t> y(rows.size(), -1);
+    std::vector<float> cost(rows.size(), 1.0f);
+    for (size_t t = 0; t < rows.size(); ++t) {
+      const Index* it = std::lower_bound(pos.indices, pos.indices + pos.nnz, rows[t]);
+      if (it != pos.indices + pos.nnz && *it == rows[t]) {
+        y[t] = 1;
+        if (p.cost.cols) cost[t] = p.cost.col(l).data[it - pos.indices];
+      }
+    }
+    std::vector<float> wl(d, 0.0f);
+    float b = 0.0f;
+    if (!rows.empty()) {
+      detail::BinaryProblem bp;
+      bp.x = p.x;
+      bp.sqnorm = sq.data();
+      bp.rows = rows.data();
+      bp.n = static_cast<Index>(rows.size());
+      bp.y = y.data();
+      bp.cost = p.cost.cols ? cost.data() : nullptr;
+      bp.bias = p.bias;
+      detail::SolveBinary(bp, opts, wl.data(), &b, &scratch);
+    }
+    std::vector<Index> all(d);
+    for (Index j = 0; j < d; ++j) all[j] = j;
+    PruneWeights(SparseVecView{d, all.data(), wl.data()}, p.bias > 0, b, d,
+                 PruneRule{opts.threshold, opts.max_nonzeros_per_label}, &w.indices, &w.data,
+                 &prune_scratch);
+    w.indptr.push_back(static_cast<Offset>(w.indices.size()));
+  }
+  return w;
+}
+
+void ExpectSame(const CscMatrix& a, const CscMatrix& b) {
+  ASSERT_EQ(a.rows, b.rows);
+  ASSERT_EQ(a.cols, b.cols);
+  EXPECT_EQ(a.indptr, b.indptr);
+  EXPECT_EQ(a.indices, b.indices);
+  EXPECT_EQ(a.data, b.data);  // bit-identical
+}
+
+class CpuLevelSolverBySolver : public ::testing::TestWithParam<SolverType> {};
+
+TEST_P(CpuLevelSolverBySolver, MatchesPerLabelReference) {
+  const RandomLevel lv = MakeLevel(1, 300, 40, {5, 3, 7, 1}, /*extra_rate=*/0.2);
+  SolverOptions opts;
+  opts.type = GetParam();
+  opts.threshold = 0.01f;
+  const CscMatrix got = MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts);
+  ExpectSame(got, Reference(lv.View(), opts));
+  EXPECT_GT(got.nnz(), 16);
+}
+
+TEST_P(CpuLevelSolverBySolver, LocalFeatureSpaceEqualsGlobal) {
+  const RandomLevel lv = MakeLevel(2, 250, 60, {4, 4, 4}, 0.1);
+  SolverOptions opts;
+  opts.type = GetParam();
+  opts.threshold = 0.0f;
+  detail::CpuSolverConfig global;
+  global.local_features = false;
+  const CscMatrix a = MakeCpuLevelSolver(Ctx(1))->Solve(lv.View(), opts);
+  const CscMatrix b = detail::MakeCpuLevelSolver(Ctx(1), global)->Solve(lv.View(), opts);
+  ExpectSame(a, b);
+}
+
+TEST_P(CpuLevelSolverBySolver, WideFeatureSpaceMatchesReference) {
+  // More than 65536 features: the global-space blocks use 32-bit feature ids, the compact local
+  // blocks 16-bit ones; both must give the reference's weights.
+  const RandomLevel lv = MakeLevel(11, 120, 70000, {3, 2}, 0.1);
+  SolverOptions opts;
+  opts.type = GetParam();
+  opts.threshold = 0.0f;
+  detail::CpuSolverConfig global;
+  global.local_features = false;
+  const CscMatrix ref = Reference(lv.View(), opts);
+  ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts), ref);
+  ExpectSame(detail::MakeCpuLevelSolver(Ctx(2), global)->Solve(lv.View(), opts), ref);
+  // The root-like case (every instance matched) trains on x itself with 32-bit ids.
+  RandomLevel root = lv;
+  std::vector<std::set<Index>> all(1);
+  for (Index i = 0; i < 120; ++i) all[0].insert(i);
+  root.matching = CscFromColumns(120, all);
+  root.parent.assign(root.parent.size(), 0);
+  ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(root.View(), opts), Reference(root.View(), opts));
+}
+
+TEST_P(CpuLevelSolverBySolver, ThreadCountDoesNotChangeWeights) {
+  const RandomLevel lv = MakeLevel(3, 400, 50, {6, 2, 9, 3, 5}, 0.1);
+  SolverOptions opts;
+  opts.type = GetParam();
+  const CscMatrix w1 = MakeCpuLevelSolver(Ctx(1))->Solve(lv.View(), opts);
+  const CscMatrix w2 = MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts);
+  const CscMatrix w3 = MakeCpuLevelSolver(Ctx(3))->Solve(lv.View(), opts);
+  ExpectSame(w1, w2);
+  ExpectSame(w1, w3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Solvers, CpuLevelSolverBySolver,
+                         ::testing::Values(SolverType::kL2SvcDual, SolverType::kL1SvcDual,
+                                           SolverType::kLrDual));
+
+TEST(CpuLevelSolver, RootLevelTrainsOnEveryInstance) {
+  RandomLevel lv = MakeLevel(4, 200, 30, {6});
+  std::vector<std::set<Index>> all(1);
+  for (Index i = 0; i < 200; ++i) all[0].insert(i);
+  lv.matching = CscFromColumns(200, all);
+  SolverOptions opts;
+  ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts), Reference(lv.View(), opts));
+}
+
+TEST(CpuLevelSolver, CostMatrixMatchesReferenceAndCpEquivalence) {
+  const RandomLevel lv = MakeLevel(5, 200, 30, {3, 3}, 0.1);
+  SolverOptions opts;
+  opts.threshold = 0.0f;
+  ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(true), opts),
+             Reference(lv.View(true), opts));
+  // Cp = 2 == cost 2 on every positive (PECOS's equivalence test).
+  RandomLevel two = lv;
+  std::fill(two.cost.data.begin(), two.cost.data.end(), 2.0f);
+  SolverOptions cp2 = opts;
+  cp2.cp = 2.0f;
+  ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(two.View(true), opts),
+             MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), cp2));
+}
+
+TEST(CpuLevelSolver, EmptyParentAndLabelsWithoutPositives) {
+  // Parent 1 has no instance at all; some labels of the others have no positive.
+  const RandomLevel lv = MakeLevel(6, 60, 20, {3, 4, 30}, 0.0, /*empty_parent=*/1);
+  ASSERT_EQ(lv.matching.view().col(1).nnz, 0);
+  SolverOptions opts;
+  const CscMatrix w = MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts);
+  for (Index l = 3; l < 7; ++l) EXPECT_EQ(w.indptr[l + 1], w.indptr[l]) << "node " << l;
+  bool some_label_without_positive = false;
+  for (Index l = 7; l < 37; ++l) some_label_without_positive |= lv.y.view().col(l).nnz == 0;
+  EXPECT_TRUE(some_label_without_positive);
+  ExpectSame(w, Reference(lv.View(), opts));
+}
+
+TEST(CpuLevelSolver, MaxNonzerosPerLabelCapsEveryColumn) {
+  const RandomLevel lv = MakeLevel(7, 300, 40, {4, 4});
+  SolverOptions opts;
+  opts.threshold = 0.0f;
+  opts.max_nonzeros_per_label = 3;
+  const CscMatrix w = MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts);
+  for (Index l = 0; l < w.cols; ++l) EXPECT_LE(w.indptr[l + 1] - w.indptr[l], 3);
+  ExpectSame(w, Reference(lv.View(), opts));
+}
+
+TEST(CpuLevelSolver, NoBiasLeavesBiasRowEmpty) {
+  const RandomLevel lv = MakeLevel(8, 100, 20, {3});
+  LevelProblem p = lv.View();
+  p.bias = 0.0f;
+  SolverOptions opts;
+  opts.threshold = 0.0f;
+  const CscMatrix w = MakeCpuLevelSolver(Ctx(1))->Solve(p, opts);
+  EXPECT_EQ(w.rows, 21);
+  for (Index r : w.indices) EXPECT_LT(r, 20);
+  ExpectSame(w, Reference(p, opts));
+}
+
+TEST(CpuLevelSolver, OutputShapeAndSortedRows) {
+  const RandomLevel lv = MakeLevel(9, 150, 25, {2, 5});
+  const CscMatrix w = MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), SolverOptions{});
+  EXPECT_EQ(w.rows, 26);
+  EXPECT_EQ(w.cols, 7);
+  for (Index l = 0; l < w.cols; ++l) {
+    for (Offset s = w.indptr[l] + 1; s < w.indptr[l + 1]; ++s) {
+      EXPECT_LT(w.indices[s - 1], w.indices[s]);
+    }
+  }
+}
+
+TEST(CpuLevelSolver, RejectsInconsistentProblems) {
+  const RandomLevel lv = MakeLevel(10, 50, 10, {2, 2});
+  auto solve = [](const LevelProblem& p) {
+    return MakeCpuLevelSolver(Ctx(1))->Solve(p, SolverOptions{});
+  };
+  auto code_of = [&](const LevelProblem& p) {
+    try {
+      solve(p);
+    } catch (const Error& e) {
+      return static_cast<int>(e.code());
+    }
+    return -1;
+  };
+  const int kInvalid = static_cast<int>(ErrorCode::kInvalidArgument);
+  LevelProblem p = lv.View();
+  p.y.rows = 49;
+  EXPECT_EQ(code_of(p), kInvalid);
+  p = lv.View();
+  std::vector<Index> bad_parent = lv.parent;
+  bad_parent[0] = 2;
+  p.parent_of_node = bad_parent.data();
+  EXPECT_EQ(code_of(p), kInvalid);
+  p = lv.View(true);
+  p.cost.cols = 3;
+  EXPECT_EQ(code_of(p), kInvalid);
+  SolverOptions bad;
+  bad.eps = 0;
+  EXPECT_THROW(MakeCpuLevelSolver(Ctx(1))->Solve(lv.View(), bad), Error);
+  // A matching column with an out-of-range row id.
+  RandomLevel broken = lv;
+  broken.matching.indices[0] = 1000;
+  std::sort(broken.matching.indices.begin(),
+            broken.matching.indices.begin() + broken.matching.indptr[1]);
+  EXPECT_EQ(code_of(broken.View()), kInvalid);
+}
+
+TEST(LevelSolverFactory, CpuDeviceGivesCpuSolver) {
+  EXPECT_EQ(MakeLevelSolver(Ctx(1))->device(), DeviceKind::kCpu);
+  EXPECT_EQ(MakeCpuLevelSolver(Ctx(1))->device(), DeviceKind::kCpu);
+}
+
+TEST(LevelSolverFactory, AutoTrainsOnCpuWhileNoCudaSolverExists) {
+  Context ctx = Ctx(1);
+  ctx.device = DeviceKind::kAuto;
+  ASSERT_FALSE(CudaLevelSolverAvailable());
+  EXPECT_EQ(MakeLevelSolver(ctx)->device(), DeviceKind::kCpu);
+}
+
+TEST(LevelSolverFactory, ExplicitCudaIsNotSupportedHere) {
+  // No GPU (or no CUDA level solver yet): an explicit device=cuda never falls back.
+  Context ctx = Ctx(1);
+  ctx.device = DeviceKind::kCuda;
+  try {
+    MakeLevelSolver(ctx);
+    FAIL() << "expected Error(kNotSupported)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotSupported);
+  }
+  EXPECT_THROW(MakeCudaLevelSolver(ctx), Error);
+}
+
+}  // namespace
+}  // namespace xmr
