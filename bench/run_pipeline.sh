@@ -13,7 +13,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}'
 echo "| data       |  train |   test | labels | train s | predict s | p50 ms | p99 ms | p999ms | model MB | peak MB |    P@1 |    P@3 |    P@5 |   R@10 |"
 echo "|------------|--------|--------|--------|---------|-----------|--------|--------|--------|----------|---------|--------|--------|--------|--------|"
 run() {
-  "$build/bench_pipeline" --name "$1" --train "$2" --test "$3" --threads "$threads" --json "$json" "${@:4}"
+  "$build/bench/bench_pipeline" --name "$1" --train "$2" --test "$3" --threads "$threads" --json "$json" "${@:4}"
 }
 run bibtex "$root/data/bibtex_train.txt.xz" "$root/data/bibtex_test.txt.xz"
 [ -d "$shared" ] || { echo "(../shared/data not found: only bibtex)"; exit 0; }
