@@ -5,7 +5,9 @@
 // compact range 0..F_k-1 (in increasing global order, so every row stays sorted and every dot
 // product sums in the same order as over global ids). Each child then trains with a dense w of
 // F_k floats, and only the surviving weights are mapped back to global ids: no per-label work
-// is O(n_features). A parent that covers every instance (the root) uses X itself, uncopied.
+// is O(n_features). A parent that covers every instance (the root) uses X's rows in place.
+// Blocks of at most 65536 features store 16-bit feature ids (less memory traffic: instances
+// are visited in random order, so large blocks run from L3/memory).
 //
 // Scheduling: jobs = (parent, child) pairs, parents ordered by estimated cost (largest first).
 // The first job of a parent gathers its block (std::call_once); the last one to finish frees
@@ -194,7 +196,9 @@ std::unique_ptr<ParentBlock> CpuLevelSolver::Gather(const LevelProblem& p, Index
 
   const bool all_rows = blk.n_rows == n && blk.n_match == n;  // matching = every instance
   if (all_rows) {
-    // Root-like parent: train on X itself in the global feature space (few labels, no copy).
+    // Root-like parent: train on X itself in the global feature space (few labels, so dense w
+    // of x.cols floats per label is fine); rows are not copied, only their feature ids when they
+    // fit 16 bits (a quarter of X's size).
     blk.x = p.x;
     blk.n_features = d;
     blk.sqnorm.resize(n);

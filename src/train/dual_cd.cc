@@ -42,7 +42,16 @@ struct Rows {
     for (Offset o = 0; o < nnz * 4; o += 64) __builtin_prefetch(val + o);
   }
 };
-constexpr Index kPrefetchDistance = 6;
+constexpr Index kPrefetchDistance = 8;
+// Blocks smaller than this stay in the L2 cache; prefetching would only cost instructions.
+constexpr Offset kPrefetchMinBytes = 1 << 20;
+
+template <typename IndexT>
+bool WorthPrefetching(const CsrView& x) {
+  if (x.rows == 0) return false;
+  const Offset nnz = x.indptr[x.rows] - x.indptr[0];
+  return nnz * static_cast<Offset>(sizeof(IndexT) + sizeof(float)) >= kPrefetchMinBytes;
+}
 
 inline double InstanceCost(const BinaryProblem& p, const SolverOptions& opts, Index pos) {
   const double class_cost =
@@ -80,6 +89,7 @@ CdStats SolveSvc(const BinaryProblem& p, const Rows<IndexT>& x, const SolverOpti
                                  (static_cast<double>(p.sqnorm[p.rows[pos]]) + bias_sq));
   }
 
+  const bool prefetch = WorthPrefetching<IndexT>(p.x);
   std::mt19937 rng(0);
   double pg_max_old = kInf, pg_min_old = -kInf;
   Index active = n;
@@ -89,7 +99,7 @@ CdStats SolveSvc(const BinaryProblem& p, const Rows<IndexT>& x, const SolverOpti
     std::shuffle(index.begin(), index.begin() + active, rng);
     stats.visits += active;
     for (Index s = 0; s < active; ++s) {
-      if (s + kPrefetchDistance < active) {
+      if (prefetch && s + kPrefetchDistance < active) {
         x.Prefetch(p.rows[index[s + kPrefetchDistance]]);
       }
       const Index pos = index[s];
@@ -200,6 +210,7 @@ CdStats SolveLr(const BinaryProblem& p, const Rows<IndexT>& x, const SolverOptio
     if (has_bias) b = static_cast<float>(static_cast<double>(b) + coef * bias);
   }
 
+  const bool prefetch = WorthPrefetching<IndexT>(p.x);
   std::mt19937 rng(0);
   CdStats stats;
   while (stats.iterations < opts.max_iter) {
@@ -208,6 +219,7 @@ CdStats SolveLr(const BinaryProblem& p, const Rows<IndexT>& x, const SolverOptio
     std::int64_t newton_iter = 0;
     double g_max = 0.0;
     for (Index s = 0; s < n; ++s) {
+      if (prefetch && s + kPrefetchDistance < n) x.Prefetch(p.rows[index[s + kPrefetchDistance]]);
       const Index pos = index[s];
       const auto xi = x[p.rows[pos]];
       const int yi = p.y[pos];
