@@ -10,6 +10,8 @@
 // Writers write to "<path>.tmp.<pid>" and rename over `path`, so a crash never leaves a partial
 // file; they throw Error(kIoError) when the location is not writable or the disk is full, and
 // Error(kInvalidArgument) when the matrix passed is not valid (index out of range, NaN/Inf, ...).
+// Devices and FIFOs are written in place; "/dev/stdout" and "/dev/stderr" (also "/dev/fd/N")
+// write to the process's own descriptor at its current position, in order with other output.
 // All functions are reentrant; none keeps global state. Text readers parse on all hardware
 // threads; the result never depends on the thread count.
 //

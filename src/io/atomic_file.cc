@@ -1,11 +1,11 @@
 #include "io/atomic_file.h"
 
-#include <fcntl.h>     // for open
+#include <fcntl.h>     // for open, fcntl
 #include <sys/stat.h>  // for stat
 #include <unistd.h>    // for write, fsync, getpid
 
 #include <cerrno>
-#include <cstdio>   // for std::rename
+#include <cstdio>   // for std::rename, std::fflush
 #include <cstdlib>  // for realpath, free
 #include <cstring>
 #include <streambuf>
@@ -25,6 +25,26 @@ std::string DirName(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+// The process's own descriptor that `path` names ("/dev/stdout" -> 1, "/dev/stderr" -> 2,
+// "/dev/fd/N" and "/proc/self/fd/N" -> N), or -1 for any other path.
+int OwnDescriptor(const std::string& path) {
+  if (path == "/dev/stdout") return STDOUT_FILENO;
+  if (path == "/dev/stderr") return STDERR_FILENO;
+  std::string_view num;
+  for (const std::string_view prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
+      num = std::string_view(path).substr(prefix.size());
+    }
+  }
+  if (num.empty() || num.size() > 9) return -1;
+  int fd = 0;
+  for (const char c : num) {
+    if (c < '0' || c > '9') return -1;
+    fd = fd * 10 + (c - '0');
+  }
+  return fd;
 }
 
 }  // namespace
@@ -72,6 +92,7 @@ class AtomicFileWriter::StreamBuf : public std::streambuf {
 };
 
 AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), target_(path) {
+  const int own_fd = OwnDescriptor(path);
   bool in_place = path.compare(0, 5, "/dev/") == 0 || path.compare(0, 6, "/proc/") == 0;
   struct stat st;
   if (!in_place && ::stat(path.c_str(), &st) == 0) {
@@ -82,7 +103,26 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), targe
       std::free(real);
     }
   }
-  if (in_place) {
+  if (own_fd >= 0) {
+    // Writing through a duplicate shares the caller's file offset: output lands at the current
+    // position (after anything already printed) and later writes of the caller follow it.
+    // Re-opening the path would start a new offset (overwriting, with '>', whatever the caller
+    // writes next) or append past it.
+    if (own_fd == STDOUT_FILENO) std::fflush(stdout);  // keep order with buffered stdio output
+    if (own_fd == STDERR_FILENO) std::fflush(stderr);
+    fd_ = ::fcntl(own_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) {
+      const int err = errno;
+      throw Error(ErrorCode::kIoError, path_ + ": cannot open for writing: " + std::strerror(err));
+    }
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+      ::close(fd_);
+      fd_ = -1;
+      throw Error(ErrorCode::kIoError, path_ + ": cannot open for writing: descriptor " +
+                                           std::to_string(own_fd) + " is not open for writing");
+    }
+  } else if (in_place) {
     // Devices and pipes cannot be replaced by a rename; appending also keeps a shell's ">>".
     fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd_ < 0) {

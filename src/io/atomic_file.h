@@ -5,7 +5,11 @@
 // writer is destroyed without Commit(), or any step fails, the temporary file is removed.
 // If `path` is a symlink to a regular file, the target is replaced (the link stays). Paths
 // under /dev/ or /proc/, and existing non-regular files (FIFOs, devices), are written in place
-// (opened for appending, no temporary, no rename), so "/dev/stdout" works as an output path.
+// (opened for appending, no temporary, no rename). "/dev/stdout", "/dev/stderr", "/dev/fd/N"
+// and "/proc/self/fd/N" are written through a duplicate of the process's own descriptor
+// (1, 2, N), not by opening the path again: the output goes where that descriptor points, at
+// its current offset, which it advances, so output written before (stdio buffers are flushed
+// first) and after by the caller stays in order, also when stdout is a file redirected by '>'.
 //
 //   detail::AtomicFileWriter out(path);
 //   out.Write(header.data(), header.size());

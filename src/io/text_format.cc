@@ -218,11 +218,14 @@ CsrMatrix ReadTextMatrix(const std::string& path) {
   const std::string_view header = FirstLine(block, &rest);
   std::vector<std::int64_t> h;
   const bool ok = ParseHeaderLine(header, &h);
-  if (!ok || h.size() != 2) {
-    std::string hint;
-    if (ok && h.size() == 3) hint = " (an 'N D L' data file? use ReadDataFile)";
+  if (ok && h.size() == 3) {
     Corrupt(path + ":1: bad header " + Quote(header) +
-            ": expected 'rows cols' (integers in [0, 2^31))" + hint);
+            ": header has 3 fields ('N D L'), which is a data file with labels, not a single "
+            "matrix ('rows cols')");
+  }
+  if (!ok || h.size() != 2) {
+    Corrupt(path + ":1: bad header " + Quote(header) +
+            ": expected 'rows cols' (integers in [0, 2^31))");
   }
   LineFormat f;
   f.index_limit = h[1];

@@ -3,37 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
+#include "common/test_util.h"
 #include "xmr/error.h"
 
 namespace xmr {
 namespace {
 
-CsrMatrix RandomCsr(Index rows, Index cols, double density, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::bernoulli_distribution keep(density);
-  CsrMatrix m = CsrMatrix::Zeros(rows, cols);
-  for (Index i = 0; i < rows; ++i) {
-    for (Index j = 0; j < cols; ++j) {
-      if (keep(rng)) {
-        m.indices.push_back(j);
-        m.data.push_back(val(rng));
-      }
-    }
-    m.indptr[i + 1] = static_cast<Offset>(m.indices.size());
-  }
-  return m;
-}
-
-std::vector<double> Dense(const CsrView& a) {
-  std::vector<double> d(static_cast<size_t>(a.rows) * a.cols, 0.0);
-  for (Index i = 0; i < a.rows; ++i)
-    for (Offset p = a.indptr[i]; p < a.indptr[i + 1]; ++p)
-      d[static_cast<size_t>(i) * a.cols + a.indices[p]] += a.data[p];
-  return d;
-}
+using testing_util::RandomCsr;
+using testing_util::ToDense;
 
 TEST(Sparse, CsrCscRoundTrip) {
   const CsrMatrix a = RandomCsr(37, 23, 0.2, 1);
@@ -51,7 +29,7 @@ TEST(Sparse, TransposeMatchesDense) {
   const CsrMatrix t = Transpose(a.view());
   ASSERT_EQ(t.rows, 7);
   ASSERT_EQ(t.cols, 11);
-  const auto da = Dense(a.view()), dt = Dense(t.view());
+  const auto da = ToDense(a.view()), dt = ToDense(t.view());
   for (Index i = 0; i < 11; ++i)
     for (Index j = 0; j < 7; ++j) EXPECT_EQ(da[i * 7 + j], dt[j * 11 + i]);
 }
@@ -64,7 +42,7 @@ TEST(Sparse, SpGemmMatchesDenseForAnyThreadCount) {
   EXPECT_EQ(c1.indices, c2.indices);
   EXPECT_EQ(c1.data, c2.data);
   Validate(c1.view(), "c1");
-  const auto da = Dense(a.view()), db = Dense(b.view()), dc = Dense(c1.view());
+  const auto da = ToDense(a.view()), db = ToDense(b.view()), dc = ToDense(c1.view());
   for (Index i = 0; i < 600; ++i)
     for (Index j = 0; j < 50; ++j) {
       double s = 0;

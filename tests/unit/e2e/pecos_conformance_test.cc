@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "common/test_util.h"
 #include "xmr/io.h"
 #include "xmr/model.h"
 #include "xmr/predict.h"
@@ -14,28 +15,17 @@
 namespace xmr {
 namespace {
 
-const std::string kDir = std::string(XMR_SOURCE_DIR) + "/tests/data/pecos-xlinear-tst/";
+using testing_util::PecosFixture;
+using testing_util::ToDense;
 
-Context Quiet() {
-  Context ctx;
-  ctx.verbose = 0;
-  return ctx;
-}
-
-// Dense copy of a prediction matrix (rows x cols, 0 where absent).
-std::vector<double> Dense(const CsrView& a) {
-  std::vector<double> d(static_cast<size_t>(a.rows) * a.cols, 0.0);
-  for (Index i = 0; i < a.rows; ++i)
-    for (Offset p = a.indptr[i]; p < a.indptr[i + 1]; ++p)
-      d[static_cast<size_t>(i) * a.cols + a.indices[p]] = a.data[p];
-  return d;
-}
+// Logs nothing, uses all hardware threads.
+Context Quiet() { return testing_util::Quiet(/*threads=*/0); }
 
 void ExpectSamePrediction(const CsrMatrix& got, const CsrMatrix& want, double tol) {
   ASSERT_EQ(got.rows, want.rows);
   ASSERT_EQ(got.cols, want.cols);
   ASSERT_EQ(got.nnz(), want.nnz()) << "different number of predicted labels";
-  const auto g = Dense(got.view()), w = Dense(want.view());
+  const auto g = ToDense(got.view()), w = ToDense(want.view());
   for (size_t k = 0; k < g.size(); ++k) {
     EXPECT_NEAR(g[k], w[k], tol) << "row " << k / got.cols << " label " << k % got.cols;
   }
@@ -47,9 +37,9 @@ struct Fixture {
 
 Fixture Load() {
   Fixture f;
-  f.x = ReadNpzCsr(kDir + "X.npz");
-  f.y = ReadNpzCsr(kDir + "Y.npz");
-  f.xt = ReadNpzCsr(kDir + "Xt.npz");
+  f.x = ReadNpzCsr(PecosFixture("X.npz"));
+  f.y = ReadNpzCsr(PecosFixture("Y.npz"));
+  f.xt = ReadNpzCsr(PecosFixture("Xt.npz"));
   return f;
 }
 
@@ -66,7 +56,7 @@ TEST(PecosConformance, DefaultSettings) {
   po.top_k = 20;
   po.post_processor = "l3-hinge";
   const CsrMatrix pred = Predict(model, f.xt.view(), po, Quiet());
-  ExpectSamePrediction(pred, ReadNpzCsr(kDir + "Yt_pred.npz"), 1e-5);
+  ExpectSamePrediction(pred, ReadNpzCsr(PecosFixture("Yt_pred.npz")), 1e-5);
 }
 
 TEST(PecosConformance, TfnManVariant) {
@@ -84,7 +74,7 @@ TEST(PecosConformance, TfnManVariant) {
   po.top_k = 20;
   po.post_processor = "sigmoid";
   const CsrMatrix pred = Predict(model, f.xt.view(), po, Quiet());
-  ExpectSamePrediction(pred, ReadNpzCsr(kDir + "Yt_pred_with_tfn+man.npz"), 1e-5);
+  ExpectSamePrediction(pred, ReadNpzCsr(PecosFixture("Yt_pred_with_tfn+man.npz")), 1e-5);
 }
 
 TEST(PecosConformance, ExportedModelReadsBackIdentically) {
@@ -92,16 +82,15 @@ TEST(PecosConformance, ExportedModelReadsBackIdentically) {
   TrainOptions opts;
   opts.indexer.max_leaf_size = 10;
   const XLinearModel model = Train(f.x.view(), f.y.view(), opts, Quiet());
-  const std::string dir = testing::TempDir() + "/xmr_pecos_export";
+  testing_util::TempDir tmp;
+  const std::string dir = tmp.File("pecos_export");
   ExportPecos(model, dir);
   const XLinearModel back = ImportPecos(dir);
   PredictOptions po;
   po.top_k = 20;
   const CsrMatrix a = Predict(model, f.xt.view(), po, Quiet());
   const CsrMatrix b = Predict(back, f.xt.view(), po, Quiet());
-  EXPECT_EQ(a.indptr, b.indptr);
-  EXPECT_EQ(a.indices, b.indices);
-  EXPECT_EQ(a.data, b.data);
+  testing_util::ExpectCsrEq(a, b);
 }
 
 }  // namespace

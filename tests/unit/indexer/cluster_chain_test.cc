@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/test_util.h"
 #include "indexer/kmeans_internal.h"
 #include "xmr/error.h"
 #include "xmr/indexer.h"
@@ -13,27 +14,14 @@
 namespace xmr {
 namespace {
 
+using testing_util::Shape;
+using testing_util::ShapeList;
+
 // Runs `fn`, expects Error(kInvalidArgument) whose message contains every string of `parts`.
 template <typename Fn>
 void ExpectInvalid(Fn&& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected Error(kInvalidArgument)";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << e.what();
-    for (const auto& p : parts) {
-      EXPECT_NE(e.message().find(p), std::string::npos) << "'" << p << "' not in: " << e.message();
-    }
-  }
+  testing_util::ExpectError(std::forward<Fn>(fn), ErrorCode::kInvalidArgument, parts);
 }
-
-std::vector<std::pair<Index, Index>> Shape(const ClusterChain& c) {
-  std::vector<std::pair<Index, Index>> s;
-  for (int t = 0; t < c.depth(); ++t) s.emplace_back(c.n_nodes(t), c.n_parents(t));
-  return s;
-}
-
-using ShapeList = std::vector<std::pair<Index, Index>>;
 
 TEST(ClusterChain, FlatPutsAllLabelsUnderTheRoot) {
   const ClusterChain c = ClusterChain::Flat(5);

@@ -4,15 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "common/test_util.h"
 #include "indexer/kmeans_internal.h"
 #include "xmr/context.h"
 #include "xmr/error.h"
@@ -22,21 +21,11 @@
 namespace xmr {
 namespace {
 
-using ShapeList = std::vector<std::pair<Index, Index>>;
-
-Context Ctx(int threads = 1, std::uint64_t seed = 0) {
-  Context ctx;
-  ctx.threads = threads;
-  ctx.seed = seed;
-  ctx.verbose = 0;
-  return ctx;
-}
-
-ShapeList Shape(const ClusterChain& c) {
-  ShapeList s;
-  for (int t = 0; t < c.depth(); ++t) s.emplace_back(c.n_nodes(t), c.n_parents(t));
-  return s;
-}
+using testing_util::ExpectError;
+using testing_util::Quiet;
+using testing_util::ReadCooText;
+using testing_util::Shape;
+using testing_util::ShapeList;
 
 // Unit-norm sparse rows with `nnz_per_row` random features out of `dim`.
 CsrMatrix RandomEmbedding(Index rows, Index dim, Index nnz_per_row, std::uint64_t seed) {
@@ -97,12 +86,12 @@ void ExpectWellFormed(const ClusterChain& c, Index n_labels, const IndexerOption
 TEST(HierarchicalKMeans, ChainShapesOfPecosExamples) {
   const IndexerOptions opts;
   const CsrMatrix e1 = RandomEmbedding(3956, 500, 8, 1);
-  const ClusterChain c1 = HierarchicalKMeans(e1.view(), opts, Ctx(2));
+  const ClusterChain c1 = HierarchicalKMeans(e1.view(), opts, Quiet(2));
   EXPECT_EQ(Shape(c1), (ShapeList{{4, 1}, {64, 4}, {3956, 64}}));
   ExpectWellFormed(c1, 3956, opts);
 
   const CsrMatrix e2 = RandomEmbedding(30938, 2000, 6, 2);
-  const ClusterChain c2 = HierarchicalKMeans(e2.view(), opts, Ctx(2));
+  const ClusterChain c2 = HierarchicalKMeans(e2.view(), opts, Quiet(2));
   EXPECT_EQ(Shape(c2), (ShapeList{{2, 1}, {32, 2}, {512, 32}, {30938, 512}}));
   ExpectWellFormed(c2, 30938, opts);
 }
@@ -114,7 +103,7 @@ TEST(HierarchicalKMeans, LeafSizesWithinBounds) {
     IndexerOptions opts;
     opts.max_leaf_size = max_leaf;
     const CsrMatrix e = RandomEmbedding(n_labels, 50, 5, n_labels);
-    const ClusterChain c = HierarchicalKMeans(e.view(), opts, Ctx(2));
+    const ClusterChain c = HierarchicalKMeans(e.view(), opts, Quiet(2));
     ExpectWellFormed(c, n_labels, opts);
     const std::vector<Index> sizes = LeafSizes(c);
     EXPECT_EQ(sizes.size(), std::size_t{1} << detail::BinaryDepth(n_labels, max_leaf));
@@ -127,7 +116,7 @@ TEST(HierarchicalKMeans, BinaryChainWithTwoSplits) {
   IndexerOptions opts;
   opts.nr_splits = 2;
   const CsrMatrix e = RandomEmbedding(1000, 80, 6, 3);
-  const ClusterChain c = HierarchicalKMeans(e.view(), opts, Ctx());
+  const ClusterChain c = HierarchicalKMeans(e.view(), opts, Quiet());
   EXPECT_EQ(Shape(c), (ShapeList{{2, 1}, {4, 2}, {8, 4}, {16, 8}, {1000, 16}}));
   ExpectWellFormed(c, 1000, opts);
 }
@@ -136,21 +125,21 @@ TEST(HierarchicalKMeans, OtherPowersOfTwo) {
   const CsrMatrix e = RandomEmbedding(3956, 100, 6, 4);
   IndexerOptions opts;
   opts.nr_splits = 4;
-  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Ctx())),
+  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Quiet())),
             (ShapeList{{4, 1}, {16, 4}, {64, 16}, {3956, 64}}));
   opts.nr_splits = 8;
-  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Ctx())),
+  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Quiet())),
             (ShapeList{{8, 1}, {64, 8}, {3956, 64}}));
   opts.nr_splits = 64;
-  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Ctx())), (ShapeList{{64, 1}, {3956, 64}}));
+  EXPECT_EQ(Shape(HierarchicalKMeans(e.view(), opts, Quiet())), (ShapeList{{64, 1}, {3956, 64}}));
 }
 
 TEST(HierarchicalKMeans, FlatWhenFewLabels) {
   const CsrMatrix e = RandomEmbedding(100, 20, 3, 5);
-  const ClusterChain c = HierarchicalKMeans(e.view(), IndexerOptions(), Ctx());
+  const ClusterChain c = HierarchicalKMeans(e.view(), IndexerOptions(), Quiet());
   EXPECT_EQ(Shape(c), (ShapeList{{100, 1}}));
   const CsrMatrix one = RandomEmbedding(1, 20, 3, 6);
-  EXPECT_EQ(Shape(HierarchicalKMeans(one.view(), IndexerOptions(), Ctx())), (ShapeList{{1, 1}}));
+  EXPECT_EQ(Shape(HierarchicalKMeans(one.view(), IndexerOptions(), Quiet())), (ShapeList{{1, 1}}));
 }
 
 TEST(HierarchicalKMeans, SameTreeForAnyThreadCount) {
@@ -160,12 +149,12 @@ TEST(HierarchicalKMeans, SameTreeForAnyThreadCount) {
   std::vector<std::uint64_t> ref_trace, trace;
   detail::KMeansTuning tuning;
   tuning.trace = &ref_trace;
-  const ClusterChain ref = detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(1, 42), tuning);
+  const ClusterChain ref = detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(1, 42), tuning);
   tuning.trace = &trace;
   for (const int threads : {2, 3, 4, 8, 16}) {
     SCOPED_TRACE(threads);
-    ExpectSameChain(ref, HierarchicalKMeans(e.view(), opts, Ctx(threads, 42)));
-    detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(threads, 42), tuning);
+    ExpectSameChain(ref, HierarchicalKMeans(e.view(), opts, Quiet(threads, 42)));
+    detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(threads, 42), tuning);
     EXPECT_EQ(trace, ref_trace);
   }
 }
@@ -185,23 +174,23 @@ TEST(HierarchicalKMeans, BothKernelsGiveIdenticalTrees) {
     dense.schedule = detail::KMeansSchedule::kFeatureParallel;
     dense.trace = &trace_dense;
     automatic.trace = &trace_auto;
-    const ClusterChain a = detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(1), compact);
-    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(3), dense));
-    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(4), automatic));
+    const ClusterChain a = detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(1), compact);
+    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(3), dense));
+    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(4), automatic));
     // Every score and center scale of every node agrees bit for bit, not just the tree.
     ASSERT_EQ(trace_compact.size(), 511u);  // depth 9
     EXPECT_EQ(trace_compact, trace_dense);
     EXPECT_EQ(trace_compact, trace_auto);
-    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Ctx(2), compact));
+    ExpectSameChain(a, detail::HierarchicalKMeansTuned(e.view(), opts, Quiet(2), compact));
   }
 }
 
 TEST(HierarchicalKMeans, DeterministicAndSeeded) {
   const CsrMatrix e = RandomEmbedding(2000, 200, 8, 9);
   const IndexerOptions opts;
-  const ClusterChain a = HierarchicalKMeans(e.view(), opts, Ctx(2, 0));
-  ExpectSameChain(a, HierarchicalKMeans(e.view(), opts, Ctx(2, 0)));
-  const ClusterChain b = HierarchicalKMeans(e.view(), opts, Ctx(2, 1));
+  const ClusterChain a = HierarchicalKMeans(e.view(), opts, Quiet(2, 0));
+  ExpectSameChain(a, HierarchicalKMeans(e.view(), opts, Quiet(2, 0)));
+  const ClusterChain b = HierarchicalKMeans(e.view(), opts, Quiet(2, 1));
   EXPECT_EQ(Shape(a), Shape(b));
   EXPECT_NE(a.parents.back(), b.parents.back()) << "different seeds should give different trees";
 }
@@ -242,7 +231,7 @@ TEST(HierarchicalKMeans, RecoversPlantedClusters) {
       IndexerOptions opts;
       opts.max_leaf_size = 50;
       opts.spherical = spherical;
-      const ClusterChain c = HierarchicalKMeans(e.view(), opts, Ctx(2, seed));
+      const ClusterChain c = HierarchicalKMeans(e.view(), opts, Quiet(2, seed));
       ASSERT_EQ(Shape(c), (ShapeList{{4, 1}, {200, 4}}));
       // Every leaf holds exactly one planted cluster.
       std::map<Index, std::set<Index>> planted_by_leaf;
@@ -261,13 +250,13 @@ TEST(HierarchicalKMeans, ZeroEmbeddingsSplitByLabelId) {
   IndexerOptions opts;
   opts.max_leaf_size = 10;
   for (const std::uint64_t seed : {0u, 7u}) {
-    const ClusterChain c = HierarchicalKMeans(e.view(), opts, Ctx(2, seed));
+    const ClusterChain c = HierarchicalKMeans(e.view(), opts, Quiet(2, seed));
     ASSERT_EQ(Shape(c), (ShapeList{{4, 1}, {40, 4}}));
     for (Index i = 0; i < 40; ++i) EXPECT_EQ(c.parents[1][i], i / 10) << i;
   }
   // No features at all.
   const CsrMatrix none = CsrMatrix::Zeros(40, 0);
-  const ClusterChain c = HierarchicalKMeans(none.view(), opts, Ctx(3));
+  const ClusterChain c = HierarchicalKMeans(none.view(), opts, Quiet(3));
   for (Index i = 0; i < 40; ++i) EXPECT_EQ(c.parents[1][i], i / 10) << i;
 }
 
@@ -276,45 +265,21 @@ TEST(HierarchicalKMeans, SingleIterationAndOddSizes) {
   opts.kmeans_max_iter = 1;
   opts.max_leaf_size = 3;
   const CsrMatrix e = RandomEmbedding(37, 30, 4, 10);
-  const ClusterChain c = HierarchicalKMeans(e.view(), opts, Ctx(2));
+  const ClusterChain c = HierarchicalKMeans(e.view(), opts, Quiet(2));
   ExpectWellFormed(c, 37, opts);
   EXPECT_EQ(LeafSizes(c).size(), 16u);
-}
-
-CsrMatrix ReadCooText(const std::string& name) {
-  const std::string path = std::string(XMR_SOURCE_DIR) + "/tests/data/pecos-xlinear-tst/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  long long rows = 0, cols = 0, nnz = 0;
-  in >> rows >> cols >> nnz;
-  std::vector<std::tuple<Index, Index, float>> entries;
-  for (long long k = 0; k < nnz; ++k) {
-    long long i = 0, j = 0;
-    double v = 0;
-    in >> i >> j >> v;
-    entries.emplace_back(static_cast<Index>(i), static_cast<Index>(j), static_cast<float>(v));
-  }
-  std::sort(entries.begin(), entries.end());
-  CsrMatrix m = CsrMatrix::Zeros(static_cast<Index>(rows), static_cast<Index>(cols));
-  for (const auto& [i, j, v] : entries) {
-    m.indices.push_back(j);
-    m.data.push_back(v);
-    ++m.indptr[i + 1];
-  }
-  for (Index i = 0; i < m.rows; ++i) m.indptr[i + 1] += m.indptr[i];
-  return m;
 }
 
 TEST(HierarchicalKMeans, PecosFixtureTree) {
   // 20 labels, only labels 1 and 4 have positives (orthogonal embeddings), 18 zero rows.
   // PECOS (max_leaf_size 10, nr_splits 16, seed 0) put labels 0..9 and 10..19 in two leaves.
-  const CsrMatrix x = ReadCooText("X.coo.txt");
-  const CsrMatrix y = ReadCooText("Y.coo.txt");
-  const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Ctx());
+  const CsrMatrix x = ReadCooText(testing_util::PecosFixture("X.coo.txt"));
+  const CsrMatrix y = ReadCooText(testing_util::PecosFixture("Y.coo.txt"));
+  const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Quiet());
   IndexerOptions opts;
   opts.max_leaf_size = 10;
   opts.nr_splits = 16;
-  const ClusterChain c = HierarchicalKMeans(z.view(), opts, Ctx(1, 0));
+  const ClusterChain c = HierarchicalKMeans(z.view(), opts, Quiet(1, 0));
   ASSERT_EQ(Shape(c), (ShapeList{{2, 1}, {20, 2}}));
   for (Index i = 0; i < 20; ++i) EXPECT_EQ(c.parents[1][i], i < 10 ? 0 : 1) << "label " << i;
 }
@@ -323,36 +288,27 @@ TEST(HierarchicalKMeans, RejectsBadInput) {
   const CsrMatrix e = RandomEmbedding(300, 20, 3, 11);
   IndexerOptions opts;
   opts.nr_splits = 3;
-  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Ctx()), Error);
+  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Quiet()), Error);
   opts = IndexerOptions();
   opts.kmeans_max_iter = 0;
-  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Ctx()), Error);
+  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Quiet()), Error);
   opts = IndexerOptions();
   opts.max_leaf_size = 0;
-  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Ctx()), Error);
+  EXPECT_THROW(HierarchicalKMeans(e.view(), opts, Quiet()), Error);
 
   const CsrMatrix empty = CsrMatrix::Zeros(0, 5);
-  try {
-    HierarchicalKMeans(empty.view(), IndexerOptions(), Ctx());
-    FAIL() << "expected Error";
-  } catch (const Error& err) {
-    EXPECT_EQ(err.code(), ErrorCode::kInvalidArgument);
-  }
+  ExpectError([&] { HierarchicalKMeans(empty.view(), IndexerOptions(), Quiet()); },
+              ErrorCode::kInvalidArgument, {});
 
   // max_leaf_size 1 needs 2^d <= L: fine for 4 labels, impossible for 3.
   opts = IndexerOptions();
   opts.max_leaf_size = 1;
   const CsrMatrix four = RandomEmbedding(4, 10, 2, 12);
-  EXPECT_EQ(LeafSizes(HierarchicalKMeans(four.view(), opts, Ctx())),
+  EXPECT_EQ(LeafSizes(HierarchicalKMeans(four.view(), opts, Quiet())),
             (std::vector<Index>{1, 1, 1, 1}));
   const CsrMatrix three = RandomEmbedding(3, 10, 2, 13);
-  try {
-    HierarchicalKMeans(three.view(), opts, Ctx());
-    FAIL() << "expected Error";
-  } catch (const Error& err) {
-    EXPECT_EQ(err.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(err.message().find("max_leaf_size=1"), std::string::npos) << err.message();
-  }
+  ExpectError([&] { HierarchicalKMeans(three.view(), opts, Quiet()); }, ErrorCode::kInvalidArgument,
+              {"max_leaf_size=1"});
 }
 
 }  // namespace

@@ -1,15 +1,11 @@
 // Tests of PifaEmbedding: PECOS conformance, edge cases, thread-count independence.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <fstream>
-#include <random>
 #include <string>
-#include <tuple>
 #include <vector>
 
+#include "common/test_util.h"
 #include "xmr/context.h"
 #include "xmr/error.h"
 #include "xmr/indexer.h"
@@ -18,61 +14,18 @@
 namespace xmr {
 namespace {
 
-// Reads the "rows cols nnz" + "i j value" text dumps of tests/data/pecos-xlinear-tst into CSR.
-CsrMatrix ReadCooText(const std::string& name) {
-  const std::string path = std::string(XMR_SOURCE_DIR) + "/tests/data/pecos-xlinear-tst/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  long long rows = 0, cols = 0, nnz = 0;
-  in >> rows >> cols >> nnz;
-  std::vector<std::tuple<Index, Index, float>> entries;
-  for (long long k = 0; k < nnz; ++k) {
-    long long i = 0, j = 0;
-    double v = 0;
-    in >> i >> j >> v;
-    entries.emplace_back(static_cast<Index>(i), static_cast<Index>(j), static_cast<float>(v));
-  }
-  EXPECT_FALSE(in.fail()) << "truncated " << path;
-  std::sort(entries.begin(), entries.end());
-  CsrMatrix m = CsrMatrix::Zeros(static_cast<Index>(rows), static_cast<Index>(cols));
-  for (const auto& [i, j, v] : entries) {
-    m.indices.push_back(j);
-    m.data.push_back(v);
-    ++m.indptr[i + 1];
-  }
-  for (Index i = 0; i < m.rows; ++i) m.indptr[i + 1] += m.indptr[i];
-  return m;
-}
-
-std::vector<double> Dense(const CsrView& a) {
-  std::vector<double> d(static_cast<std::size_t>(a.rows) * a.cols, 0.0);
-  for (Index i = 0; i < a.rows; ++i) {
-    const SparseVecView r = a.row(i);
-    for (Index k = 0; k < r.nnz; ++k)
-      d[static_cast<std::size_t>(i) * a.cols + r.indices[k]] += r.data[k];
-  }
-  return d;
-}
-
-CsrMatrix RandomCsr(Index rows, Index cols, double density, std::uint64_t seed, bool binary) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  CsrMatrix m = CsrMatrix::Zeros(rows, cols);
-  for (Index i = 0; i < rows; ++i) {
-    for (Index j = 0; j < cols; ++j) {
-      if (u(rng) < density) {
-        m.indices.push_back(j);
-        m.data.push_back(binary ? 1.0f : static_cast<float>(u(rng) * 2.0 - 0.5));
-      }
-    }
-    m.indptr[i + 1] = static_cast<Offset>(m.indices.size());
-  }
-  return m;
-}
+using testing_util::ExpectCsrEq;
+using testing_util::ExpectError;
+using testing_util::PecosFixture;
+using testing_util::Quiet;
+using testing_util::RandomBinaryCsr;
+using testing_util::RandomCsr;
+using testing_util::ReadCooText;
+using testing_util::ToDense;
 
 // Z = normalize_rows(Yn^T X) in double, straight from the definition.
 std::vector<double> ReferencePifa(const CsrMatrix& x, const CsrMatrix& y) {
-  const std::vector<double> dx = Dense(x.view()), dy = Dense(y.view());
+  const std::vector<double> dx = ToDense(x.view()), dy = ToDense(y.view());
   const Index n = x.rows, d = x.cols, l = y.cols;
   std::vector<double> z(static_cast<std::size_t>(l) * d, 0.0);
   for (Index i = 0; i < n; ++i) {
@@ -95,50 +48,35 @@ std::vector<double> ReferencePifa(const CsrMatrix& x, const CsrMatrix& y) {
   return z;
 }
 
-Context Quiet(int threads = 1) {
-  Context ctx;
-  ctx.threads = threads;
-  ctx.verbose = 0;
-  return ctx;
-}
-
-void ExpectSameMatrix(const CsrMatrix& a, const CsrMatrix& b) {
-  EXPECT_EQ(a.rows, b.rows);
-  EXPECT_EQ(a.cols, b.cols);
-  EXPECT_EQ(a.indptr, b.indptr);
-  EXPECT_EQ(a.indices, b.indices);
-  EXPECT_EQ(a.data, b.data);
-}
-
 TEST(PifaEmbedding, ReproducesPecosFixture) {
-  const CsrMatrix x = ReadCooText("X.coo.txt");
-  const CsrMatrix y = ReadCooText("Y.coo.txt");
-  const CsrMatrix expected = ReadCooText("L.pifa.coo.txt");
+  const CsrMatrix x = ReadCooText(PecosFixture("X.coo.txt"));
+  const CsrMatrix y = ReadCooText(PecosFixture("Y.coo.txt"));
+  const CsrMatrix expected = ReadCooText(PecosFixture("L.pifa.coo.txt"));
   const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Quiet());
   ASSERT_EQ(z.rows, expected.rows);
   ASSERT_EQ(z.cols, expected.cols);
   EXPECT_EQ(z.nnz(), expected.nnz());
-  const std::vector<double> dz = Dense(z.view()), de = Dense(expected.view());
+  const std::vector<double> dz = ToDense(z.view()), de = ToDense(expected.view());
   for (std::size_t k = 0; k < dz.size(); ++k) {
     EXPECT_NEAR(dz[k], de[k], 1e-6) << "label " << k / z.cols << " feature " << k % z.cols;
   }
 }
 
 TEST(PifaEmbedding, MatchesDefinitionOnRandomData) {
-  const CsrMatrix x = RandomCsr(60, 40, 0.2, 1, /*binary=*/false);
-  CsrMatrix y = RandomCsr(60, 25, 0.15, 2, /*binary=*/false);
+  const CsrMatrix x = RandomCsr(60, 40, 0.2, 1, -0.5f, 1.5f);
+  CsrMatrix y = RandomCsr(60, 25, 0.15, 2, -0.5f, 1.5f);
   for (float& v : y.data) v = std::abs(v) + 0.1f;  // relevance-like weights are used as given
   const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Quiet(2));
   Validate(z.view(), "z");
   const std::vector<double> ref = ReferencePifa(x, y);
-  const std::vector<double> got = Dense(z.view());
+  const std::vector<double> got = ToDense(z.view());
   ASSERT_EQ(got.size(), ref.size());
   for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], ref[k], 1e-5) << k;
 }
 
 TEST(PifaEmbedding, RowsAreUnitNormOrEmpty) {
-  const CsrMatrix x = RandomCsr(80, 30, 0.3, 3, false);
-  const CsrMatrix y = RandomCsr(80, 50, 0.05, 4, true);
+  const CsrMatrix x = RandomCsr(80, 30, 0.3, 3, -0.5f, 1.5f);
+  const CsrMatrix y = RandomBinaryCsr(80, 50, 0.05, 4);
   const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Quiet());
   for (Index l = 0; l < z.rows; ++l) {
     const SparseVecView r = z.view().row(l);
@@ -167,7 +105,7 @@ TEST(PifaEmbedding, LabelsWithoutPositivesGetZeroRows) {
   EXPECT_EQ(z.view().row(3).nnz, 0);
   for (const float v : z.data) EXPECT_TRUE(std::isfinite(v));
   // Label 1: x_0 / ||x_0||; label 2: (x_0 / sqrt2 + x_1), normalised.
-  const std::vector<double> dz = Dense(z.view());
+  const std::vector<double> dz = ToDense(z.view());
   EXPECT_NEAR(dz[1 * 4 + 0], 1.0 / std::sqrt(5.0), 1e-6);
   EXPECT_NEAR(dz[1 * 4 + 2], 2.0 / std::sqrt(5.0), 1e-6);
   const double a = 1.0 / std::sqrt(2.0), b = 2.0 / std::sqrt(2.0), c = 3.0;
@@ -179,7 +117,7 @@ TEST(PifaEmbedding, LabelsWithoutPositivesGetZeroRows) {
 }
 
 TEST(PifaEmbedding, EmptyLabelMatrix) {
-  const CsrMatrix x = RandomCsr(5, 7, 0.5, 5, false);
+  const CsrMatrix x = RandomCsr(5, 7, 0.5, 5, -0.5f, 1.5f);
   const CsrMatrix y = CsrMatrix::Zeros(5, 3);
   const CsrMatrix z = PifaEmbedding(x.view(), y.view(), Quiet());
   EXPECT_EQ(z.rows, 3);
@@ -188,19 +126,19 @@ TEST(PifaEmbedding, EmptyLabelMatrix) {
 }
 
 TEST(PifaEmbedding, SameForAnyThreadCount) {
-  const CsrMatrix x = RandomCsr(300, 200, 0.05, 6, false);
-  const CsrMatrix y = RandomCsr(300, 400, 0.02, 7, true);
+  const CsrMatrix x = RandomCsr(300, 200, 0.05, 6, -0.5f, 1.5f);
+  const CsrMatrix y = RandomBinaryCsr(300, 400, 0.02, 7);
   const CsrMatrix z1 = PifaEmbedding(x.view(), y.view(), Quiet(1));
   for (const int threads : {2, 3, 8}) {
     SCOPED_TRACE(threads);
-    ExpectSameMatrix(z1, PifaEmbedding(x.view(), y.view(), Quiet(threads)));
+    ExpectCsrEq(z1, PifaEmbedding(x.view(), y.view(), Quiet(threads)));
   }
 }
 
 TEST(PifaEmbedding, HeadLabelTouchingMostFeatures) {
   // One label on every instance: its row covers nearly the whole dimension (scan path).
-  const CsrMatrix x = RandomCsr(200, 64, 0.3, 8, false);
-  CsrMatrix y = RandomCsr(200, 10, 0.1, 9, true);
+  const CsrMatrix x = RandomCsr(200, 64, 0.3, 8, -0.5f, 1.5f);
+  CsrMatrix y = RandomBinaryCsr(200, 10, 0.1, 9);
   CsrMatrix y2 = CsrMatrix::Zeros(200, 11);
   for (Index i = 0; i < 200; ++i) {
     const SparseVecView r = y.view().row(i);
@@ -215,20 +153,15 @@ TEST(PifaEmbedding, HeadLabelTouchingMostFeatures) {
   const CsrMatrix z = PifaEmbedding(x.view(), y2.view(), Quiet(2));
   Validate(z.view(), "z");
   const std::vector<double> ref = ReferencePifa(x, y2);
-  const std::vector<double> got = Dense(z.view());
+  const std::vector<double> got = ToDense(z.view());
   for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], ref[k], 1e-5) << k;
 }
 
 TEST(PifaEmbedding, RejectsRowMismatch) {
   const CsrMatrix x = CsrMatrix::Zeros(3, 4);
   const CsrMatrix y = CsrMatrix::Zeros(2, 4);
-  try {
-    PifaEmbedding(x.view(), y.view(), Quiet());
-    FAIL() << "expected Error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(e.message().find("3"), std::string::npos) << e.message();
-  }
+  ExpectError([&] { PifaEmbedding(x.view(), y.view(), Quiet()); }, ErrorCode::kInvalidArgument,
+              {"3"});
 }
 
 }  // namespace

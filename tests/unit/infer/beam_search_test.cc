@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "common/test_util.h"
 #include "xmr/error.h"
 #include "xmr/model.h"
 #include "xmr/predict.h"
@@ -176,54 +176,15 @@ TEST(BeamSearch, TiesGoToTheSmallerLabel) {
 // A random model of the given level sizes over d features, with shuffled node ids.
 XLinearModel RandomModel(unsigned seed, const std::vector<Index>& sizes, Index d, double density,
                          const std::string& pp) {
-  std::mt19937 rng(seed);
-  ClusterChain chain;
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    const Index np = t == 0 ? 1 : sizes[t - 1];
-    std::vector<Index> par(sizes[t]);
-    for (Index j = 0; j < sizes[t]; ++j) par[j] = j < np ? j : static_cast<Index>(rng() % np);
-    std::shuffle(par.begin(), par.end(), rng);
-    chain.parents.push_back(par);
-  }
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::bernoulli_distribution keep(density);
-  std::vector<CscMatrix> w(sizes.size());
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    w[t].rows = d + 1;
-    w[t].cols = sizes[t];
-    for (Index j = 0; j < sizes[t]; ++j) {
-      for (Index i = 0; i <= d; ++i) {
-        if (keep(rng)) {
-          w[t].indices.push_back(i);
-          w[t].data.push_back(val(rng));
-        }
-      }
-      w[t].indptr.push_back(static_cast<Offset>(w[t].indices.size()));
-    }
-  }
   ModelMeta meta;
-  meta.n_features = d;
   meta.post_processor = pp;
-  return XLinearModel::FromWeights(chain, w, meta);
+  return testing_util::RandomModel(seed, sizes, d, testing_util::KeepWithProbability({density}),
+                                   meta);
 }
 
+// Queries with values uniform in [0, 1).
 CsrMatrix RandomQueries(unsigned seed, Index n, Index d, double density) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> val(0.f, 1.f);
-  std::bernoulli_distribution keep(density);
-  CsrMatrix x;
-  x.rows = n;
-  x.cols = d;
-  for (Index i = 0; i < n; ++i) {
-    for (Index f = 0; f < d; ++f) {
-      if (keep(rng)) {
-        x.indices.push_back(f);
-        x.data.push_back(val(rng));
-      }
-    }
-    x.indptr.push_back(static_cast<Offset>(x.indices.size()));
-  }
-  return x;
+  return testing_util::RandomCsr(n, d, density, seed, 0.f, 1.f);
 }
 
 // With a beam as wide as every level, beam search must equal scoring every label along its

@@ -6,18 +6,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
 #include <new>
-#include <random>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "common/test_util.h"
 #include "xmr/error.h"
 #include "xmr/model.h"
 
@@ -43,78 +40,16 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace xmr {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/xmr_predict_test_" +
-         std::to_string(getpid()) + "_" + name;
-}
+using testing_util::ExpectCsrEq;
+using testing_util::KeepWithProbability;
+using testing_util::Quiet;
+using testing_util::RandomModel;
+using testing_util::ReadBytes;
+using testing_util::TempDir;
 
-// densities[t]: fraction of the d + 1 weight rows stored per node of level t.
-XLinearModel RandomModel(unsigned seed, const std::vector<Index>& sizes, Index d,
-                         const std::vector<double>& densities) {
-  std::mt19937 rng(seed);
-  ClusterChain chain;
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    const Index np = t == 0 ? 1 : sizes[t - 1];
-    std::vector<Index> par(sizes[t]);
-    for (Index j = 0; j < sizes[t]; ++j) par[j] = j < np ? j : static_cast<Index>(rng() % np);
-    std::shuffle(par.begin(), par.end(), rng);
-    chain.parents.push_back(par);
-  }
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::vector<CscMatrix> w(sizes.size());
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    std::bernoulli_distribution keep(densities[t]);
-    w[t].rows = d + 1;
-    w[t].cols = sizes[t];
-    for (Index j = 0; j < sizes[t]; ++j) {
-      for (Index i = 0; i <= d; ++i) {
-        if (keep(rng)) {
-          w[t].indices.push_back(i);
-          w[t].data.push_back(val(rng));
-        }
-      }
-      w[t].indptr.push_back(static_cast<Offset>(w[t].indices.size()));
-    }
-  }
-  ModelMeta meta;
-  meta.n_features = d;
-  return XLinearModel::FromWeights(chain, w, meta);
-}
-
-// Row i keeps each feature with probability densities[i % size].
+// Row i keeps each feature with probability densities[i % size]; values uniform in [0, 1).
 CsrMatrix RandomQueries(unsigned seed, Index n, Index d, const std::vector<double>& densities) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> val(0.f, 1.f);
-  CsrMatrix x;
-  x.rows = n;
-  x.cols = d;
-  for (Index i = 0; i < n; ++i) {
-    std::bernoulli_distribution keep(densities[i % densities.size()]);
-    for (Index f = 0; f < d; ++f) {
-      if (keep(rng)) {
-        x.indices.push_back(f);
-        x.data.push_back(val(rng));
-      }
-    }
-    x.indptr.push_back(static_cast<Offset>(x.indices.size()));
-  }
-  return x;
-}
-
-void ExpectSameCsr(const CsrMatrix& a, const CsrMatrix& b) {
-  EXPECT_EQ(a.rows, b.rows);
-  EXPECT_EQ(a.cols, b.cols);
-  EXPECT_EQ(a.indptr, b.indptr);
-  EXPECT_EQ(a.indices, b.indices);
-  EXPECT_EQ(a.data, b.data);
-}
-
-Context Threads(int n) {
-  Context c;
-  c.threads = n;
-  c.verbose = 0;
-  return c;
+  return testing_util::RandomCsr(n, d, densities, seed, 0.f, 1.f);
 }
 
 // Large enough to exercise every path of the batch search: several query groups, chunks with
@@ -124,7 +59,7 @@ class PredictTest : public ::testing::Test {
  protected:
   static constexpr Index kD = 300;
   void SetUp() override {
-    model_ = RandomModel(11, {8, 60, 700}, kD, {0.2, 0.05, 0.02});
+    model_ = RandomModel(11, {8, 60, 700}, kD, KeepWithProbability({0.2, 0.05, 0.02}));
     x_ = RandomQueries(12, 700, kD, {0.05, 0.01, 0.4, 0.1});
   }
   XLinearModel model_;
@@ -137,7 +72,7 @@ TEST_F(PredictTest, SearcherMatchesPredictRowByRow) {
     o.beam_size = 5;
     o.top_k = 12;
     o.post_processor = pp;
-    const CsrMatrix pred = Predict(model_, x_.view(), o, Threads(2));
+    const CsrMatrix pred = Predict(model_, x_.view(), o, Quiet(2));
     ASSERT_EQ(pred.rows, x_.rows);
     EXPECT_EQ(pred.cols, model_.n_labels());
     Searcher s(model_);
@@ -171,14 +106,14 @@ TEST_F(PredictTest, SameResultForAnyThreadCount) {
   PredictOptions o;
   o.beam_size = 7;
   o.top_k = 9;
-  const CsrMatrix p1 = Predict(model_, x_.view(), o, Threads(1));
-  ExpectSameCsr(p1, Predict(model_, x_.view(), o, Threads(2)));
-  ExpectSameCsr(p1, Predict(model_, x_.view(), o, Threads(3)));
-  ExpectSameCsr(p1, Predict(model_, x_.view(), o, Threads(0)));
+  const CsrMatrix p1 = Predict(model_, x_.view(), o, Quiet(1));
+  ExpectCsrEq(p1, Predict(model_, x_.view(), o, Quiet(2)));
+  ExpectCsrEq(p1, Predict(model_, x_.view(), o, Quiet(3)));
+  ExpectCsrEq(p1, Predict(model_, x_.view(), o, Quiet(0)));
   // A row's result does not depend on the other rows of the batch.
   const CsrView tail{x_.rows - 301, x_.cols, x_.indptr.data() + 301, x_.indices.data(),
                      x_.data.data()};
-  const CsrMatrix pt = Predict(model_, tail, o, Threads(2));
+  const CsrMatrix pt = Predict(model_, tail, o, Quiet(2));
   for (Index i = 0; i < tail.rows; ++i) {
     ASSERT_EQ(pt.indptr[i + 1] - pt.indptr[i], p1.indptr[i + 302] - p1.indptr[i + 301]);
     for (Offset k = 0; k < pt.indptr[i + 1] - pt.indptr[i]; ++k) {
@@ -192,7 +127,7 @@ TEST_F(PredictTest, LargeBeamsAndTopK) {
   PredictOptions o;
   o.beam_size = 1000000;  // more than any level: every node is kept
   o.top_k = 1000000;
-  const CsrMatrix pred = Predict(model_, x_.view(), o, Threads(2));
+  const CsrMatrix pred = Predict(model_, x_.view(), o, Quiet(2));
   for (Index i = 0; i < x_.rows; ++i) EXPECT_EQ(pred.indptr[i + 1] - pred.indptr[i], 700);
 }
 
@@ -259,34 +194,32 @@ TEST_F(PredictTest, SavedMappedAndExportedModelsPredictTheSame) {
   PredictOptions o;
   o.beam_size = 4;
   o.top_k = 8;
-  const CsrMatrix want = Predict(model_, x_.view(), o, Threads(2));
-  const std::string path = TempPath("model.xmr");
+  const CsrMatrix want = Predict(model_, x_.view(), o, Quiet(2));
+  TempDir tmp;
+  const std::string path = tmp.File("model.xmr");
   SaveModel(model_, path);
-  ExpectSameCsr(want, Predict(LoadModel(path, LoadMode::kRead), x_.view(), o, Threads(2)));
+  ExpectCsrEq(want, Predict(LoadModel(path, LoadMode::kRead), x_.view(), o, Quiet(2)));
   const XLinearModel mapped = LoadModel(path, LoadMode::kMmap);
-  ExpectSameCsr(want, Predict(mapped, x_.view(), o, Threads(2)));
+  ExpectCsrEq(want, Predict(mapped, x_.view(), o, Quiet(2)));
   Searcher s(mapped);
   EXPECT_EQ(s.Search(x_.view().row(3), o).front().label, want.indices[want.indptr[3]]);
-  std::remove(path.c_str());
 
-  const std::string dir = TempPath("pecos");
+  const std::string dir = tmp.File("pecos");
   ExportPecos(model_, dir);
-  ExpectSameCsr(want, Predict(ImportPecos(dir), x_.view(), o, Threads(2)));
-  ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+  ExpectCsrEq(want, Predict(ImportPecos(dir), x_.view(), o, Quiet(2)));
+  testing_util::RemoveTree(dir);
 }
 
 // A memory-mapped file's weights are not checksummed; whatever a damaged byte does, prediction
 // must neither crash nor read or write out of bounds.
 TEST(PredictMapped, DamagedWeightsNeverCrash) {
-  const XLinearModel m = RandomModel(21, {3, 9}, 20, {0.3, 0.3});
-  const std::string path = TempPath("damaged_src.xmr");
+  const XLinearModel m = RandomModel(21, {3, 9}, 20, KeepWithProbability({0.3, 0.3}));
+  TempDir tmp;
+  const std::string path = tmp.File("damaged_src.xmr");
   SaveModel(m, path);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string good = ss.str();
+  const std::string good = ReadBytes(path);
   const CsrMatrix x = RandomQueries(22, 20, 20, {0.4});
-  const std::string bad = TempPath("damaged.xmr");
+  const std::string bad = tmp.File("damaged.xmr");
   const int fd = open(bad.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
   ASSERT_GE(fd, 0);
   PredictOptions o;
@@ -301,7 +234,7 @@ TEST(PredictMapped, DamagedWeightsNeverCrash) {
     try {
       const XLinearModel mm = LoadModel(bad, LoadMode::kMmap);
       ++loaded;
-      const CsrMatrix pred = Predict(mm, x.view(), o, Threads(1));
+      const CsrMatrix pred = Predict(mm, x.view(), o, Quiet(1));
       for (Offset p = 0; p < pred.nnz(); ++p) {
         ASSERT_GE(pred.indices[p], 0);
         ASSERT_LT(pred.indices[p], 9);
@@ -312,8 +245,6 @@ TEST(PredictMapped, DamagedWeightsNeverCrash) {
   }
   EXPECT_GT(loaded, 0);
   close(fd);
-  std::remove(path.c_str());
-  std::remove(bad.c_str());
 }
 
 }  // namespace

@@ -2,12 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/test_util.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/zip.h"
@@ -21,15 +20,18 @@ using detail::MakeNpyHeader;
 using detail::ZipReader;
 using detail::ZipWriter;
 using io_test::Dense;
-using io_test::ExpectCsrEq;
-using io_test::ExpectError;
 using io_test::Gzip;
-using io_test::ReadBytes;
-using io_test::TempDir;
-using io_test::WriteBytes;
 using io_test::Xz;
+using testing_util::ExpectCscEq;
+using testing_util::ExpectCsrEq;
+using testing_util::ExpectError;
+using testing_util::RandomCsr;
+using testing_util::ReadBytes;
+using testing_util::ReadCooText;
+using testing_util::TempDir;
+using testing_util::WriteBytes;
 
-const std::string kFixtures = std::string(XMR_SOURCE_DIR) + "/tests/data/pecos-xlinear-tst/";
+const std::string kFixtures = testing_util::PecosFixture("");
 
 // Raw bytes of a little-endian array.
 template <typename T>
@@ -73,48 +75,6 @@ void Replace(Entries* e, const std::string& name, std::string bytes) {
   }
 }
 
-// Reads a fixture's ".coo.txt" dump as CSR.
-CsrMatrix ReadCoo(const std::string& path) {
-  std::ifstream in(path);
-  std::int64_t rows, cols, nnz;
-  in >> rows >> cols >> nnz;
-  CsrMatrix m;
-  m.rows = static_cast<Index>(rows);
-  m.cols = static_cast<Index>(cols);
-  m.indptr.assign(rows + 1, 0);
-  std::vector<std::int64_t> r(nnz);
-  for (std::int64_t k = 0; k < nnz; ++k) {
-    std::int64_t j;
-    float v;
-    in >> r[k] >> j >> v;
-    m.indices.push_back(static_cast<Index>(j));
-    m.data.push_back(v);
-    ++m.indptr[r[k] + 1];
-  }
-  for (std::int64_t i = 0; i < rows; ++i) m.indptr[i + 1] += m.indptr[i];
-  EXPECT_TRUE(in.good() || in.eof());
-  return m;
-}
-
-CsrMatrix RandomCsr(Index rows, Index cols, double density, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::bernoulli_distribution keep(density);
-  CsrMatrix m;
-  m.rows = rows;
-  m.cols = cols;
-  for (Index i = 0; i < rows; ++i) {
-    for (Index j = 0; j < cols; ++j) {
-      if (keep(rng)) {
-        m.indices.push_back(j);
-        m.data.push_back(u(rng));
-      }
-    }
-    m.indptr.push_back(static_cast<Offset>(m.indices.size()));
-  }
-  return m;
-}
-
 // ----- npz ------------------------------------------------------------------------------------
 
 TEST(Npz, EveryPecosFixtureMatchesItsCooDump) {
@@ -130,16 +90,11 @@ TEST(Npz, EveryPecosFixtureMatchesItsCooDump) {
                          "L.pifa"};
   for (const char* name : names) {
     SCOPED_TRACE(name);
-    const CsrMatrix expect = ReadCoo(kFixtures + name + ".coo.txt");
+    const CsrMatrix expect = ReadCooText(kFixtures + name + ".coo.txt");
     ASSERT_GT(expect.rows, 0);
     ExpectCsrEq(ReadNpzCsr(kFixtures + name + ".npz"), expect);
     ExpectCsrEq(ReadMatrix(kFixtures + name + ".npz"), expect);
-    const CscMatrix c = ReadNpzCsc(kFixtures + name + ".npz");
-    const CscMatrix c_expect = CsrToCsc(expect.view());
-    EXPECT_EQ(c.rows, c_expect.rows);
-    EXPECT_EQ(c.indptr, c_expect.indptr);
-    EXPECT_EQ(c.indices, c_expect.indices);
-    EXPECT_EQ(c.data, c_expect.data);
+    ExpectCscEq(ReadNpzCsc(kFixtures + name + ".npz"), CsrToCsc(expect.view()));
   }
 }
 
@@ -200,12 +155,7 @@ TEST(Npz, CscRoundTripAndConversions) {
   for (bool compressed : {false, true}) {
     const std::string path = dir.File(compressed ? "c.npz" : "s.npz");
     WriteNpz(path, c.view(), compressed);
-    const CscMatrix back = ReadNpzCsc(path);
-    EXPECT_EQ(back.rows, c.rows);
-    EXPECT_EQ(back.cols, c.cols);
-    EXPECT_EQ(back.indptr, c.indptr);
-    EXPECT_EQ(back.indices, c.indices);
-    EXPECT_EQ(back.data, c.data);
+    ExpectCscEq(ReadNpzCsc(path), c);
     ExpectCsrEq(ReadNpzCsr(path), a);  // CSC file read as CSR
   }
 }

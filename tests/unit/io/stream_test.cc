@@ -1,15 +1,21 @@
 // Tests of the decompressing input stream, the line/block readers and the atomic writer.
 #include "io/stream.h"
 
+#include <fcntl.h>  // for open
 #include <gtest/gtest.h>
 #include <signal.h>        // for signal(SIGXFSZ)
 #include <sys/resource.h>  // for setrlimit
+#include <sys/wait.h>      // for waitpid
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/test_util.h"
 #include "io/atomic_file.h"
 #include "io_test_util.h"
 #include "xmr/io.h"
@@ -24,11 +30,12 @@ using detail::Compression;
 using detail::InputStream;
 using detail::LineReader;
 using detail::TextBlock;
-using io_test::ExpectError;
 using io_test::Gzip;
-using io_test::TempDir;
-using io_test::WriteBytes;
 using io_test::Xz;
+using testing_util::ExpectError;
+using testing_util::ReadBytes;
+using testing_util::TempDir;
+using testing_util::WriteBytes;
 
 // Deterministic text with lines of varying length.
 std::string SampleText(int lines, unsigned seed = 7) {
@@ -298,7 +305,7 @@ TEST(AtomicFileWriter, CommitWritesEverythingInOrder) {
     w.Commit();
     EXPECT_FALSE(PathExists(w.temp_path()));
   }
-  EXPECT_EQ(io_test::ReadBytes(path), "head 42 1.5 mid tail" + std::string(3 << 20, 'z') + "end");
+  EXPECT_EQ(ReadBytes(path), "head 42 1.5 mid tail" + std::string(3 << 20, 'z') + "end");
 }
 
 TEST(AtomicFileWriter, NoCommitLeavesNoFileAndKeepsTheOldOne) {
@@ -309,12 +316,12 @@ TEST(AtomicFileWriter, NoCommitLeavesNoFileAndKeepsTheOldOne) {
     AtomicFileWriter w(path);
     w.Write("new content");
   }
-  EXPECT_EQ(io_test::ReadBytes(path), "old");
+  EXPECT_EQ(ReadBytes(path), "old");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
                           std::filesystem::directory_iterator()),
             1);
   detail::WriteFileAtomic(path, "replaced");
-  EXPECT_EQ(io_test::ReadBytes(path), "replaced");
+  EXPECT_EQ(ReadBytes(path), "replaced");
 }
 
 TEST(AtomicFileWriter, SymlinksKeepTheLinkAndDevicesAreWrittenInPlace) {
@@ -323,7 +330,7 @@ TEST(AtomicFileWriter, SymlinksKeepTheLinkAndDevicesAreWrittenInPlace) {
   std::filesystem::create_symlink(dir.File("target.txt"), dir.File("link.txt"));
   detail::WriteFileAtomic(dir.File("link.txt"), "new");
   EXPECT_TRUE(std::filesystem::is_symlink(dir.File("link.txt")));
-  EXPECT_EQ(io_test::ReadBytes(dir.File("target.txt")), "new");
+  EXPECT_EQ(ReadBytes(dir.File("target.txt")), "new");
   {
     AtomicFileWriter w("/dev/null");
     EXPECT_EQ(w.temp_path(), "");
@@ -340,6 +347,71 @@ TEST(AtomicFileWriter, SymlinksKeepTheLinkAndDevicesAreWrittenInPlace) {
   WritePredictionText("/dev/null", p.view());
   ExpectError([&] { AtomicFileWriter w("/dev/no_such_device_xmr"); }, ErrorCode::kIoError,
               {"/dev/no_such_device_xmr"});
+}
+
+// Runs `body` in a child process whose descriptor `fd` is a file truncated and opened for
+// writing, as a shell's '>' does; returns what the file holds when the child has exited.
+// The child exits 0 unless `body` throws.
+template <typename Fn>
+std::string RunWithDescriptorToFile(int fd, const std::string& path, Fn&& body) {
+  std::fflush(nullptr);  // nothing of the parent's stdio buffers may reach the child's file
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (file < 0 || ::dup2(file, fd) < 0) std::_Exit(3);
+    ::close(file);
+    int rc = 0;
+    try {
+      body();
+    } catch (...) {
+      rc = 2;
+    }
+    std::fflush(nullptr);
+    std::_Exit(rc);
+  }
+  EXPECT_GT(pid, 0);
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  return ReadBytes(path);
+}
+
+// "/dev/stdout" must be written through the process's descriptor 1, at its offset: re-opening
+// the path starts a new offset, so when stdout is a file redirected with '>', output of the
+// caller after the writer (here "after") would overwrite what the writer wrote.
+TEST(AtomicFileWriter, StdStreamsAreWrittenAtTheCallersPosition) {
+  TempDir dir;
+  CsrMatrix p = CsrMatrix::Zeros(2, 5);
+  p.indptr = {0, 2, 3};
+  p.indices = {3, 1, 4};
+  p.data = {0.5f, 0.25f, 1.0f};
+  WritePredictionText(dir.File("expected.txt"), p.view());
+  const std::string lines = ReadBytes(dir.File("expected.txt"));
+  ASSERT_EQ(lines, "3:0.5 1:0.25\n4:1\n");
+  for (const char* path : {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}) {
+    SCOPED_TRACE(path);
+    const std::string out = RunWithDescriptorToFile(1, dir.File("out.txt"), [&] {
+      std::printf("before\n");  // buffered by stdio: the writer must flush it first
+      WritePredictionText(path, p.view());
+      std::printf("after\n");
+      std::fflush(stdout);
+    });
+    EXPECT_EQ(out, "before\n" + lines + "after\n");
+  }
+  const std::string err = RunWithDescriptorToFile(2, dir.File("err.txt"), [&] {
+    std::fprintf(stderr, "before\n");
+    detail::WriteFileAtomic("/dev/stderr", "middle\n");
+    std::fprintf(stderr, "after\n");
+  });
+  EXPECT_EQ(err, "before\nmiddle\nafter\n");
+  // A descriptor open for reading only is refused (and one not open at all).
+  const int ro = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(ro, 0);
+  const std::string ro_path = "/dev/fd/" + std::to_string(ro);
+  ExpectError([&] { AtomicFileWriter w(ro_path); }, ErrorCode::kIoError,
+              {ro_path, "not open for writing"});
+  ::close(ro);
+  ExpectError([&] { AtomicFileWriter w(ro_path); }, ErrorCode::kIoError, {ro_path});
 }
 
 TEST(AtomicFileWriter, UnwritableLocationIsIoError) {
@@ -376,7 +448,14 @@ TEST(AtomicFileWriterDeathTest, WriteErrorIsReportedAndTempRemoved) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   TempDir dir;
   const std::string path = dir.File("big.bin");
-  EXPECT_EXIT(std::_Exit(WriteUnderFileSizeLimit(path)), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      {
+        const int rc = WriteUnderFileSizeLimit(path);
+        std::error_code ec;  // the child's own TempDir: _Exit skips ~TempDir
+        std::filesystem::remove_all(dir.path(), ec);
+        std::_Exit(rc);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

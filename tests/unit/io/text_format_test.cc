@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "common/test_util.h"
 #include "io/text_parse.h"
 #include "io_test_util.h"
 #include "xmr/io.h"
@@ -14,12 +15,13 @@ namespace xmr {
 namespace {
 
 using io_test::Dense;
-using io_test::ExpectCsrEq;
-using io_test::ExpectError;
 using io_test::Gzip;
-using io_test::TempDir;
-using io_test::WriteBytes;
 using io_test::Xz;
+using testing_util::ExpectCsrEq;
+using testing_util::ExpectError;
+using testing_util::ReadBytes;
+using testing_util::TempDir;
+using testing_util::WriteBytes;
 
 // Writes `text` to dir/name and reads it with ReadDataFile.
 Dataset ReadText(const TempDir& dir, const std::string& name, const std::string& text,
@@ -290,7 +292,7 @@ TEST(XmlRepo, WriteThenReadRoundTripsExactly) {
   const Dataset d = ReadDataFile(path);
   ExpectCsrEq(d.x, x);
   ExpectCsrEq(d.y, y);
-  EXPECT_EQ(io_test::ReadBytes(path).substr(0, 12), "300 1000 40\n");
+  EXPECT_EQ(ReadBytes(path).substr(0, 12), "300 1000 40\n");
 }
 
 TEST(XmlRepo, WriteHandlesEmptyRowsAndRejectsBadArguments) {
@@ -299,7 +301,7 @@ TEST(XmlRepo, WriteHandlesEmptyRowsAndRejectsBadArguments) {
   const CsrMatrix y = Dense(2, {{1, 0}, {0, 1}, {}, {}});
   const std::string path = dir.File("e.txt");
   WriteXmlRepo(path, x.view(), y.view());
-  EXPECT_EQ(io_test::ReadBytes(path), "4 3 2\n0 1:1.5\n1\n\n 0:2\n");
+  EXPECT_EQ(ReadBytes(path), "4 3 2\n0 1:1.5\n1\n\n 0:2\n");
   const Dataset d = ReadDataFile(path);
   ExpectCsrEq(d.x, x);
   ExpectCsrEq(d.y, y);
@@ -394,10 +396,14 @@ TEST(TextMatrix, BadInputs) {
   auto bad = [&](const std::string& text, const std::string& loc, const std::string& what) {
     SCOPED_TRACE(text);
     WriteBytes(dir.File("m.txt"), text);
-    ExpectError([&] { ReadMatrix(dir.File("m.txt")); }, ErrorCode::kCorruption,
-                {"m.txt:" + loc + ":", what});
+    return ExpectError([&] { ReadMatrix(dir.File("m.txt")); }, ErrorCode::kCorruption,
+                       {"m.txt:" + loc + ":", what});
   };
-  bad("3 4 5\n0:1\n", "1", "use ReadDataFile");
+  // A data file given where a matrix is expected: said in terms of files, not of the C++ API.
+  const std::string data_file =
+      bad("3 4 5\n0:1\n", "1",
+          "header has 3 fields ('N D L'), which is a data file with labels, not a single matrix");
+  EXPECT_EQ(data_file.find("ReadDataFile"), std::string::npos) << data_file;
   bad("x\n", "1", "expected 'rows cols'");
   bad("2 4\n0:1\n", "3", "unexpected end of file");
   bad("1 4\n0:1\n1:1\n", "3", "more rows than the 1 declared");
@@ -418,7 +424,7 @@ TEST(PredictionText, RoundTripKeepsOrderScoresAndEmptyRows) {
   p.data = {0.987654321f, 0.5f, 1e-30f, -3.25f};
   const std::string path = dir.File("pred.txt");
   WritePredictionText(path, p.view());
-  const std::string text = io_test::ReadBytes(path);
+  const std::string text = ReadBytes(path);
   // Shortest text that reads back to the same float32.
   EXPECT_EQ(text.substr(0, 18), "7:0.9876543 2:0.5 ");
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4);

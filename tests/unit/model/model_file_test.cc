@@ -3,16 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/test_util.h"
 #include "io/zip.h"  // for Crc32
 #include "xmr/error.h"
 #include "xmr/model.h"
@@ -20,11 +17,9 @@
 namespace xmr {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/xmr_model_file_test_" +
-         std::to_string(getpid()) + "_" + name;
-}
+using testing_util::ReadBytes;
+using testing_util::TempDir;
+using testing_util::WriteBytes;
 
 // A scratch file rewritten in place (no truncation, no reallocation), so that the corruption
 // tests can load thousands of variants quickly.
@@ -48,51 +43,14 @@ class ScratchFile {
   int fd_ = -1;
 };
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 XLinearModel SmallModel(unsigned seed, Index d = 12, std::vector<Index> sizes = {3, 8}) {
-  std::mt19937 rng(seed);
-  ClusterChain chain;
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    const Index np = t == 0 ? 1 : sizes[t - 1];
-    std::vector<Index> par(sizes[t]);
-    for (Index j = 0; j < sizes[t]; ++j) par[j] = j < np ? j : static_cast<Index>(rng() % np);
-    std::shuffle(par.begin(), par.end(), rng);
-    chain.parents.push_back(par);
-  }
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::vector<CscMatrix> w(sizes.size());
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    w[t].rows = d + 1;
-    w[t].cols = sizes[t];
-    for (Index j = 0; j < sizes[t]; ++j) {
-      for (Index i = 0; i <= d; ++i) {
-        if (rng() % 3 == 0) {
-          w[t].indices.push_back(i);
-          w[t].data.push_back(val(rng));
-        }
-      }
-      w[t].indptr.push_back(static_cast<Offset>(w[t].indices.size()));
-    }
-  }
   ModelMeta meta;
-  meta.n_features = d;
   meta.bias = 0.75f;
   meta.post_processor = "log-l2-hinge";
   meta.beam_size = 4;
   meta.top_k = 6;
   meta.train_options = "solver=l2-svc-dual\ncost=1";
-  return XLinearModel::FromWeights(chain, w, meta);
+  return testing_util::RandomModel(seed, sizes, d, testing_util::KeepOneIn(3), meta);
 }
 
 void ExpectSameModel(const XLinearModel& a, const XLinearModel& b) {
@@ -114,23 +72,23 @@ void ExpectSameModel(const XLinearModel& a, const XLinearModel& b) {
 }
 
 TEST(ModelFile, SaveLoadRoundTrip) {
+  TempDir tmp;
   const XLinearModel m = SmallModel(1, 40, {4, 13, 60});
-  const std::string path = TempPath("roundtrip.xmr");
+  const std::string path = tmp.File("roundtrip.xmr");
   SaveModel(m, path);
   ExpectSameModel(m, LoadModel(path, LoadMode::kRead));
   ExpectSameModel(m, LoadModel(path, LoadMode::kMmap));
   // Saving a loaded (and a mapped) model reproduces the file byte for byte.
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = ReadBytes(path);
   EXPECT_EQ(bytes.size() % 64, 0u);
-  const std::string path2 = TempPath("roundtrip2.xmr");
+  const std::string path2 = tmp.File("roundtrip2.xmr");
   SaveModel(LoadModel(path, LoadMode::kMmap), path2);
-  EXPECT_EQ(ReadAll(path2), bytes);
-  std::remove(path.c_str());
-  std::remove(path2.c_str());
+  EXPECT_EQ(ReadBytes(path2), bytes);
 }
 
 TEST(ModelFile, MappedModelOutlivesItsHandle) {
-  const std::string path = TempPath("mapped.xmr");
+  TempDir tmp;
+  const std::string path = tmp.File("mapped.xmr");
   SaveModel(SmallModel(2), path);
   XLinearModel copy;
   {
@@ -142,9 +100,10 @@ TEST(ModelFile, MappedModelOutlivesItsHandle) {
 }
 
 TEST(ModelFile, Errors) {
-  EXPECT_THROW(SaveModel(XLinearModel(), TempPath("empty.xmr")), Error);
+  TempDir tmp;
+  EXPECT_THROW(SaveModel(XLinearModel(), tmp.File("empty.xmr")), Error);
   try {
-    LoadModel(TempPath("does-not-exist.xmr"));
+    LoadModel(tmp.File("does-not-exist.xmr"));
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kIoError);
@@ -156,11 +115,12 @@ TEST(ModelFile, Errors) {
     EXPECT_EQ(e.code(), ErrorCode::kIoError);
   }
   // A failed save leaves the previous file intact.
-  const std::string path = TempPath("keep.xmr");
+  const std::string path = tmp.File("keep.xmr");
   SaveModel(SmallModel(4), path);
-  const std::string before = ReadAll(path);
-  const std::string not_a_model = TempPath("notamodel.xmr");
-  WriteAll(not_a_model, "this is not a model file at all, but it is long enough for a header....");
+  const std::string before = ReadBytes(path);
+  const std::string not_a_model = tmp.File("notamodel.xmr");
+  WriteBytes(not_a_model,
+             "this is not a model file at all, but it is long enough for a header....");
   try {
     LoadModel(not_a_model);
     ADD_FAILURE();
@@ -168,14 +128,13 @@ TEST(ModelFile, Errors) {
     EXPECT_EQ(e.code(), ErrorCode::kCorruption);
     EXPECT_NE(e.message().find("magic"), std::string::npos);
   }
-  EXPECT_EQ(ReadAll(path), before);
-  std::remove(path.c_str());
-  std::remove(not_a_model.c_str());
+  EXPECT_EQ(ReadBytes(path), before);
 }
 
 TEST(ModelFile, RefusesModelLargerThanMemory) {
+  TempDir tmp;
   // A sparse file far larger than any memory: kRead must refuse it before reading.
-  const std::string path = TempPath("huge.xmr");
+  const std::string path = tmp.File("huge.xmr");
   const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
   ASSERT_GE(fd, 0);
   off_t size = 0;
@@ -188,7 +147,6 @@ TEST(ModelFile, RefusesModelLargerThanMemory) {
   close(fd);
   const bool ok = size > 0;
   if (!ok) {
-    std::remove(path.c_str());
     GTEST_SKIP() << "filesystem cannot hold a 64 TiB sparse file";
   }
   try {
@@ -198,17 +156,17 @@ TEST(ModelFile, RefusesModelLargerThanMemory) {
     EXPECT_EQ(e.code(), ErrorCode::kOutOfMemory) << e.what();
     EXPECT_NE(e.message().find(std::to_string(size)), std::string::npos) << e.what();
   }
-  std::remove(path.c_str());
 }
 
 // Every truncation and every single-byte change of a small model file is detected.
 TEST(ModelFile, DetectsEveryTruncationAndFlippedByte) {
-  const std::string path = TempPath("corrupt_src.xmr");
+  TempDir tmp;
+  const std::string path = tmp.File("corrupt_src.xmr");
   SaveModel(SmallModel(5), path);
-  const std::string good = ReadAll(path);
+  const std::string good = ReadBytes(path);
   ASSERT_GT(good.size(), 256u);
   ASSERT_LT(good.size(), 8192u);
-  ScratchFile bad(TempPath("corrupt.xmr"));
+  ScratchFile bad(tmp.File("corrupt.xmr"));
   auto expect_corruption = [&](const std::string& bytes, LoadMode mode, const std::string& what) {
     bad.Set(bytes);
     try {
@@ -231,16 +189,16 @@ TEST(ModelFile, DetectsEveryTruncationAndFlippedByte) {
                         "byte " + std::to_string(i) + " ^ " + std::to_string(x));
     }
   }
-  std::remove(path.c_str());
 }
 
 // Damage with valid checksums (as a buggy writer could produce) must be caught by the
 // structural checks: every byte of every section is changed and all CRCs are recomputed; the
 // load either fails with kCorruption or yields a model whose weights are still well formed.
 TEST(ModelFile, StructuralChecksBehindTheChecksums) {
-  const std::string path = TempPath("struct_src.xmr");
+  TempDir tmp;
+  const std::string path = tmp.File("struct_src.xmr");
   SaveModel(SmallModel(7), path);
-  const std::string good = ReadAll(path);
+  const std::string good = ReadBytes(path);
   auto get32 = [](const std::string& b, std::size_t off) {
     std::uint32_t v;
     std::memcpy(&v, b.data() + off, 4);
@@ -256,7 +214,7 @@ TEST(ModelFile, StructuralChecksBehindTheChecksums) {
   };
   const std::uint32_t n_sections = get32(good, 24);
   const std::size_t table_end = 64 + (n_sections * 32 + 63) / 64 * 64;
-  ScratchFile bad(TempPath("struct_bad.xmr"));
+  ScratchFile bad(tmp.File("struct_bad.xmr"));
   int loaded = 0, rejected = 0;
   for (std::uint32_t sec = 0; sec < n_sections; ++sec) {
     const std::size_t entry = 64 + sec * 32;
@@ -291,15 +249,15 @@ TEST(ModelFile, StructuralChecksBehindTheChecksums) {
   }
   EXPECT_GT(loaded, 0);    // e.g. a changed weight value is valid data
   EXPECT_GT(rejected, 0);  // e.g. a changed row id or offset is not
-  std::remove(path.c_str());
 }
 
 // kMmap does not checksum the level sections; a damaged weight array must still never crash.
 TEST(ModelFile, MappedDamagedWeightsNeverCrash) {
-  const std::string path = TempPath("mmap_src.xmr");
+  TempDir tmp;
+  const std::string path = tmp.File("mmap_src.xmr");
   SaveModel(SmallModel(6), path);
-  const std::string good = ReadAll(path);
-  ScratchFile bad(TempPath("mmap_bad.xmr"));
+  const std::string good = ReadBytes(path);
+  ScratchFile bad(tmp.File("mmap_bad.xmr"));
   int loaded = 0;
   for (std::size_t i = 0; i < good.size(); ++i) {
     std::string b = good;
@@ -317,7 +275,7 @@ TEST(ModelFile, MappedDamagedWeightsNeverCrash) {
       }
       if (loaded % 16 == 1) {  // saving syncs to disk: only a sample
         try {
-          SaveModel(m, TempPath("mmap_resave.xmr"));
+          SaveModel(m, tmp.File("mmap_resave.xmr"));
         } catch (const Error& e) {
           EXPECT_EQ(e.code(), ErrorCode::kCorruption);
         }
@@ -327,8 +285,6 @@ TEST(ModelFile, MappedDamagedWeightsNeverCrash) {
     }
   }
   EXPECT_GT(loaded, 0);  // some weight bytes are, by design, not verified
-  std::remove(path.c_str());
-  std::remove(TempPath("mmap_resave.xmr").c_str());
 }
 
 }  // namespace

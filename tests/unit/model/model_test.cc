@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "common/test_util.h"
 #include "model/model_impl.h"
 #include "xmr/error.h"
 #include "xmr/predict.h"
@@ -14,48 +15,9 @@
 namespace xmr {
 namespace {
 
-// A random tree: level sizes as given, every parent gets >= 1 child, ids shuffled.
-ClusterChain RandomChain(const std::vector<Index>& sizes, unsigned seed) {
-  std::mt19937 rng(seed);
-  ClusterChain c;
-  c.parents.resize(sizes.size());
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    const Index np = t == 0 ? 1 : sizes[t - 1];
-    std::vector<Index> par(sizes[t]);
-    for (Index j = 0; j < sizes[t]; ++j) par[j] = j < np ? j : static_cast<Index>(rng() % np);
-    std::shuffle(par.begin(), par.end(), rng);
-    c.parents[t] = par;
-  }
-  return c;
-}
-
-CscMatrix RandomWeights(Index rows, Index cols, double density, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::bernoulli_distribution keep(density);
-  CscMatrix w;
-  w.rows = rows;
-  w.cols = cols;
-  w.indptr.assign(1, 0);
-  for (Index j = 0; j < cols; ++j) {
-    for (Index i = 0; i < rows; ++i) {
-      if (keep(rng)) {
-        w.indices.push_back(i);
-        w.data.push_back(val(rng));
-      }
-    }
-    w.indptr.push_back(static_cast<Offset>(w.indices.size()));
-  }
-  return w;
-}
-
-void ExpectSameCsc(const CscMatrix& a, const CscMatrix& b) {
-  EXPECT_EQ(a.rows, b.rows);
-  EXPECT_EQ(a.cols, b.cols);
-  EXPECT_EQ(a.indptr, b.indptr);
-  EXPECT_EQ(a.indices, b.indices);
-  EXPECT_EQ(a.data, b.data);
-}
+using testing_util::ExpectCscEq;
+using testing_util::RandomChain;
+using testing_util::RandomCsc;
 
 TEST(XLinearModel, EmptyModel) {
   XLinearModel m;
@@ -72,7 +34,7 @@ TEST(XLinearModel, FromWeightsRoundTrip) {
   const ClusterChain chain = RandomChain({3, 11, 40}, 1);
   std::vector<CscMatrix> w;
   for (int t = 0; t < chain.depth(); ++t) {
-    w.push_back(RandomWeights(d + 1, chain.n_nodes(t), 0.2, 10 + t));
+    w.push_back(RandomCsc(d + 1, chain.n_nodes(t), 0.2, 10 + t));
   }
   ModelMeta meta;
   meta.n_features = d;
@@ -87,7 +49,7 @@ TEST(XLinearModel, FromWeightsRoundTrip) {
   EXPECT_EQ(m.chain().parents, chain.parents);
   Offset nnz = 0;
   for (int t = 0; t < 3; ++t) {
-    ExpectSameCsc(m.Weights(t), w[t]);
+    ExpectCscEq(m.Weights(t), w[t]);
     nnz += w[t].nnz();
   }
   EXPECT_EQ(m.nnz(), nnz);
@@ -96,12 +58,12 @@ TEST(XLinearModel, FromWeightsRoundTrip) {
   XLinearModel moved = std::move(copy);
   EXPECT_TRUE(copy.empty());   // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(copy.depth(), 0);  // NOLINT(bugprone-use-after-move)
-  ExpectSameCsc(moved.Weights(2), w[2]);
+  ExpectCscEq(moved.Weights(2), w[2]);
 }
 
 TEST(XLinearModel, ChunkLayoutGroupsChildren) {
   const ClusterChain chain = RandomChain({4, 17}, 3);
-  std::vector<CscMatrix> w = {RandomWeights(21, 4, 0.5, 1), RandomWeights(21, 17, 0.5, 2)};
+  std::vector<CscMatrix> w = {RandomCsc(21, 4, 0.5, 1), RandomCsc(21, 17, 0.5, 2)};
   ModelMeta meta;
   meta.n_features = 20;
   const XLinearModel m = XLinearModel::FromWeights(chain, w, meta);
@@ -125,11 +87,11 @@ TEST(XLinearModel, FlatModel) {
   flat.parents = {std::vector<Index>(7, 0)};
   ModelMeta meta;
   meta.n_features = 5;
-  const CscMatrix w = RandomWeights(6, 7, 0.6, 4);
+  const CscMatrix w = RandomCsc(6, 7, 0.6, 4);
   const XLinearModel m = XLinearModel::FromWeights(flat, {w}, meta);
   EXPECT_EQ(m.depth(), 1);
   EXPECT_EQ(m.n_labels(), 7);
-  ExpectSameCsc(m.Weights(0), w);
+  ExpectCscEq(m.Weights(0), w);
 }
 
 TEST(XLinearModel, VeryWideFeatureSpace) {
@@ -155,15 +117,15 @@ TEST(XLinearModel, VeryWideFeatureSpace) {
   ModelMeta meta;
   meta.n_features = d;
   const XLinearModel m = XLinearModel::FromWeights(chain, w, meta);
-  ExpectSameCsc(m.Weights(0), w[0]);
-  ExpectSameCsc(m.Weights(1), w[1]);
+  ExpectCscEq(m.Weights(0), w[0]);
+  ExpectCscEq(m.Weights(1), w[1]);
 }
 
 TEST(XLinearModel, FromWeightsRejectsBadInput) {
   const ClusterChain chain = RandomChain({2, 5}, 5);
   ModelMeta meta;
   meta.n_features = 4;
-  const std::vector<CscMatrix> good = {RandomWeights(5, 2, 0.5, 1), RandomWeights(5, 5, 0.5, 2)};
+  const std::vector<CscMatrix> good = {RandomCsc(5, 2, 0.5, 1), RandomCsc(5, 5, 0.5, 2)};
   EXPECT_NO_THROW(XLinearModel::FromWeights(chain, good, meta));
   auto expect_invalid = [&](const ClusterChain& c, const std::vector<CscMatrix>& w,
                             const ModelMeta& mm) {
@@ -181,13 +143,13 @@ TEST(XLinearModel, FromWeightsRejectsBadInput) {
   expect_invalid(chain, w, meta);
   // Unsorted / out of range row ids, non-finite values.
   w = good;
-  w[1] = RandomWeights(5, 5, 1.0, 3);
+  w[1] = RandomCsc(5, 5, 1.0, 3);
   std::swap(w[1].indices[0], w[1].indices[1]);
   expect_invalid(chain, w, meta);
-  w[1] = RandomWeights(5, 5, 1.0, 3);
+  w[1] = RandomCsc(5, 5, 1.0, 3);
   w[1].indices[0] = 7;
   expect_invalid(chain, w, meta);
-  w[1] = RandomWeights(5, 5, 1.0, 3);
+  w[1] = RandomCsc(5, 5, 1.0, 3);
   w[1].data[3] = std::numeric_limits<float>::quiet_NaN();
   expect_invalid(chain, w, meta);
   // Bad trees: parent out of range, childless parent, empty chain, root level not all 0.

@@ -1,15 +1,10 @@
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/test_util.h"
 #include "model/json.h"
 #include "xmr/error.h"
 #include "xmr/io.h"
@@ -18,61 +13,19 @@
 namespace xmr {
 namespace {
 
-std::string TempDir(const std::string& name) {
-  const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/xmr_pecos_test_" +
-         std::to_string(getpid()) + "_" + name;
-}
+using testing_util::ReadBytes;
+using testing_util::RemoveTree;
+using testing_util::TempDir;
+using testing_util::WriteBytes;
 
-void RemoveTree(const std::string& dir) {
-  const std::string cmd = "rm -rf '" + dir + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
+// Every weight row is kept with probability 1/4, the bias row always.
 XLinearModel RandomModel(unsigned seed, float bias, std::vector<Index> sizes, Index d = 30) {
-  std::mt19937 rng(seed);
-  ClusterChain chain;
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    const Index np = t == 0 ? 1 : sizes[t - 1];
-    std::vector<Index> par(sizes[t]);
-    for (Index j = 0; j < sizes[t]; ++j) par[j] = j < np ? j : static_cast<Index>(rng() % np);
-    std::shuffle(par.begin(), par.end(), rng);
-    chain.parents.push_back(par);
-  }
-  std::uniform_real_distribution<float> val(-1.f, 1.f);
-  std::vector<CscMatrix> w(sizes.size());
-  for (std::size_t t = 0; t < sizes.size(); ++t) {
-    w[t].rows = d + 1;
-    w[t].cols = sizes[t];
-    for (Index j = 0; j < sizes[t]; ++j) {
-      for (Index i = 0; i <= d; ++i) {
-        if (rng() % 4 == 0 || i == d) {
-          w[t].indices.push_back(i);
-          w[t].data.push_back(val(rng));
-        }
-      }
-      w[t].indptr.push_back(static_cast<Offset>(w[t].indices.size()));
-    }
-  }
   ModelMeta meta;
-  meta.n_features = d;
   meta.bias = bias;
   meta.beam_size = 3;
   meta.top_k = 7;
   meta.post_processor = "sigmoid";
-  return XLinearModel::FromWeights(chain, w, meta);
+  return testing_util::RandomModel(seed, sizes, d, testing_util::KeepOneIn(4, true), meta);
 }
 
 void ExpectSameWeights(const XLinearModel& a, const XLinearModel& b, bool drop_bias_row) {
@@ -104,7 +57,8 @@ void ExpectSameWeights(const XLinearModel& a, const XLinearModel& b, bool drop_b
 
 TEST(Pecos, ExportImportRoundTrip) {
   const XLinearModel m = RandomModel(1, 1.0f, {4, 12, 50});
-  const std::string dir = TempDir("roundtrip");
+  TempDir tmp;
+  const std::string dir = tmp.File("roundtrip");
   ExportPecos(m, dir);
   const XLinearModel back = ImportPecos(dir);
   ExpectSameWeights(m, back, false);
@@ -118,10 +72,10 @@ TEST(Pecos, ExportImportRoundTrip) {
 
   // The files PECOS reads.
   using detail::json::Parse;
-  const auto root = Parse(ReadAll(dir + "/param.json"), "root");
+  const auto root = Parse(ReadBytes(dir + "/param.json"), "root");
   EXPECT_EQ(root.Find("__meta__")->Find("class_fullname")->str(),
             "pecos.xmc.xlinear.model###XLinearModel");
-  const auto hier = Parse(ReadAll(dir + "/ranker/param.json"), "ranker");
+  const auto hier = Parse(ReadBytes(dir + "/ranker/param.json"), "ranker");
   EXPECT_EQ(hier.Find("__meta__")->Find("class_fullname")->str(),
             "pecos.xmc.base###HierarchicalMLModel");
   EXPECT_EQ(hier.Find("model")->str(), "HierarchicalMLModel");
@@ -131,7 +85,7 @@ TEST(Pecos, ExportImportRoundTrip) {
   EXPECT_EQ(hier.Find("nr_labels")->number(), 50);
   for (int t = 0; t < 3; ++t) {
     const std::string ld = dir + "/ranker/" + std::to_string(t) + ".model";
-    const auto p = Parse(ReadAll(ld + "/param.json"), "level");
+    const auto p = Parse(ReadBytes(ld + "/param.json"), "level");
     EXPECT_EQ(p.Find("__meta__")->Find("class_fullname")->str(), "pecos.xmc.base###MLModel");
     EXPECT_EQ(p.Find("model")->str(), "MLModel");
     EXPECT_EQ(p.Find("nr_labels")->number(), m.n_nodes(t));
@@ -154,7 +108,8 @@ TEST(Pecos, ExportImportRoundTrip) {
 
 TEST(Pecos, NoBiasDropsTheBiasRow) {
   const XLinearModel m = RandomModel(2, 0.0f, {3, 9});
-  const std::string dir = TempDir("nobias");
+  TempDir tmp;
+  const std::string dir = tmp.File("nobias");
   ExportPecos(m, dir);
   EXPECT_EQ(ReadNpzCsc(dir + "/ranker/0.model/W.npz").rows, 30);
   const XLinearModel back = ImportPecos(dir);
@@ -166,7 +121,8 @@ TEST(Pecos, NoBiasDropsTheBiasRow) {
 
 TEST(Pecos, RootCodesMayBeMissing) {
   const XLinearModel m = RandomModel(3, 1.0f, {5, 20});
-  const std::string dir = TempDir("noc0");
+  TempDir tmp;
+  const std::string dir = tmp.File("noc0");
   ExportPecos(m, dir);
   ASSERT_EQ(std::remove((dir + "/ranker/0.model/C.npz").c_str()), 0);
   ExpectSameWeights(m, ImportPecos(dir), false);
@@ -183,7 +139,8 @@ TEST(Pecos, RootCodesMayBeMissing) {
 
 TEST(Pecos, ImportErrorsNameTheFile) {
   const XLinearModel m = RandomModel(4, 1.0f, {3, 8});
-  const std::string dir = TempDir("errors");
+  TempDir tmp;
+  const std::string dir = tmp.File("errors");
   auto expect_error = [&](ErrorCode code, const std::string& file) {
     try {
       ImportPecos(dir);
@@ -213,13 +170,13 @@ TEST(Pecos, ImportErrorsNameTheFile) {
   expect_error(ErrorCode::kIoError, "0.model/W.npz");
   // Broken JSON, wrong model type, per-level bias.
   ExportPecos(m, dir);
-  WriteAll(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\", \"bias\": 1.0,");
+  WriteBytes(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\", \"bias\": 1.0,");
   expect_error(ErrorCode::kCorruption, "1.model/param.json");
-  WriteAll(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\", \"bias\": 2.0}");
+  WriteBytes(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\", \"bias\": 2.0}");
   expect_error(ErrorCode::kNotSupported, "1.model/param.json");
-  WriteAll(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\"}");
+  WriteBytes(dir + "/ranker/1.model/param.json", "{\"model\": \"MLModel\"}");
   expect_error(ErrorCode::kCorruption, "1.model/param.json");
-  WriteAll(dir + "/ranker/param.json", "{\"model\": \"Other\", \"depth\": 2}");
+  WriteBytes(dir + "/ranker/param.json", "{\"model\": \"Other\", \"depth\": 2}");
   expect_error(ErrorCode::kCorruption, "ranker/param.json");
   RemoveTree(dir);
   expect_error(ErrorCode::kIoError, dir);
