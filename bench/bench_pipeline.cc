@@ -60,15 +60,24 @@ int main(int argc, char** argv) {
   int threads = 0, train_repeats = 3, predict_repeats = 5, latency_queries = 5000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--name") name = v;
-    else if (k == "--train") train_path = v;
-    else if (k == "--test") test_path = v;
-    else if (k == "--json") json_path = v;
-    else if (k == "--model") model_path = v;
-    else if (k == "--threads") threads = std::stoi(v);
-    else if (k == "--train-repeats") train_repeats = std::stoi(v);
-    else if (k == "--predict-repeats") predict_repeats = std::stoi(v);
-    else if (k == "--latency-queries") latency_queries = std::stoi(v);
+    if (k == "--name")
+      name = v;
+    else if (k == "--train")
+      train_path = v;
+    else if (k == "--test")
+      test_path = v;
+    else if (k == "--json")
+      json_path = v;
+    else if (k == "--model")
+      model_path = v;
+    else if (k == "--threads")
+      threads = std::stoi(v);
+    else if (k == "--train-repeats")
+      train_repeats = std::stoi(v);
+    else if (k == "--predict-repeats")
+      predict_repeats = std::stoi(v);
+    else if (k == "--latency-queries")
+      latency_queries = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -143,11 +152,11 @@ int main(int argc, char** argv) {
             "\"latency_ms_p99\":%.4f,\"latency_ms_p999\":%.4f,\"model_bytes\":%ld,"
             "\"model_nnz\":%lld,\"peak_rss_mb\":%.1f,\"p1\":%.2f,\"p3\":%.2f,\"p5\":%.2f,"
             "\"r10\":%.2f,\"ndcg5\":%.2f}\n",
-            name.c_str(), ctx.NumThreads(), train.x.rows, test.x.rows, train.x.cols,
-            train.y.cols, read_s, Median(train_s), train_repeats, load_s, Median(pred_s),
-            Percentile(lat_ms, 0.5), Percentile(lat_ms, 0.99), Percentile(lat_ms, 0.999),
-            model_bytes, static_cast<long long>(loaded.nnz()), rss, m.precision[0],
-            m.precision[2], m.precision[4], m.recall[9], m.ndcg[4]);
+            name.c_str(), ctx.NumThreads(), train.x.rows, test.x.rows, train.x.cols, train.y.cols,
+            read_s, Median(train_s), train_repeats, load_s, Median(pred_s), Percentile(lat_ms, 0.5),
+            Percentile(lat_ms, 0.99), Percentile(lat_ms, 0.999), model_bytes,
+            static_cast<long long>(loaded.nnz()), rss, m.precision[0], m.precision[2],
+            m.precision[4], m.recall[9], m.ndcg[4]);
         std::fclose(f);
       }
     }
