@@ -1,5 +1,5 @@
 // CUDA level solver: placeholder until the batched per-parent solver lands (see
-// /work/shared/reference/gpu-design.md §3). MakeLevelSolver() asks CudaLevelSolverAvailable()
+// ../shared/reference/gpu-design.md §3). MakeLevelSolver() asks CudaLevelSolverAvailable()
 // first, so device=auto trains on the CPU; an explicit device=cuda gets this error.
 #include "train/level_solver.h"
 #include "xmr/error.h"
