@@ -77,6 +77,26 @@ TEST(PecosConformance, TfnManVariant) {
   ExpectSamePrediction(pred, ReadNpzCsr(PecosFixture("Yt_pred_with_tfn+man.npz")), 1e-5);
 }
 
+class PecosConformanceSplits : public ::testing::TestWithParam<int> {};
+
+TEST_P(PecosConformanceSplits, SmallLeaves) {
+  // PECOS's test_xlinear.py: --nr-splits 2/4 --max-leaf-size 2, predict with defaults
+  // (beam 10, only_topk 20, l3-hinge). A deeper tree: 16 leaves of 1-2 labels.
+  const int nr_splits = GetParam();
+  const Fixture f = Load();
+  TrainOptions opts;
+  opts.indexer.nr_splits = nr_splits;
+  opts.indexer.max_leaf_size = 2;
+  const XLinearModel model = Train(f.x.view(), f.y.view(), opts, Quiet());
+  PredictOptions po;
+  po.top_k = 20;
+  const CsrMatrix pred = Predict(model, f.xt.view(), po, Quiet());
+  ExpectSamePrediction(
+      pred, ReadNpzCsr(PecosFixture("P_nr_splits=" + std::to_string(nr_splits) + ".npz")), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(NrSplits, PecosConformanceSplits, ::testing::Values(2, 4));
+
 TEST(PecosConformance, ExportedModelReadsBackIdentically) {
   const Fixture f = Load();
   TrainOptions opts;
