@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/memory.h"
 #include "train/level_solver.h"
 #include "train/matching.h"
 #include "xmr/error.h"
@@ -22,6 +23,20 @@ void CheckData(const CsrView& x, const CsrView& y) {
               "x has " + std::to_string(x.rows) + " rows but y has " + std::to_string(y.rows));
   XMR_EXPECTS(x.rows > 0, ErrorCode::kInvalidArgument, "no training instance (x has 0 rows)");
   XMR_EXPECTS(y.cols > 0, ErrorCode::kInvalidArgument, "no label (y has 0 columns)");
+}
+
+// Indexing and training keep dense per-thread buffers over the declared feature and label
+// dimensions (accumulators, parent-local feature maps). A file that declares a huge dimension
+// would otherwise get the process killed mid-way; refuse it up front and say how much it needs.
+void CheckMemory(const CsrView& x, const CsrView& y, const Context& ctx) {
+  const double dims = static_cast<double>(x.cols) + y.cols + 2;
+  const double need = 16.0 * dims * ctx.NumThreads() + 4.0 * static_cast<double>(x.nnz());
+  const double avail = static_cast<double>(AvailableMemoryBytes());
+  XMR_EXPECTS(need <= avail, ErrorCode::kOutOfMemory,
+              StrFormat("training needs about %.1f GiB for %d features x %d labels on %d threads "
+                        "but only %.1f GiB is available; declare the real feature dimension "
+                        "(remap ids to 0..d-1) or use fewer threads",
+                        need / (1 << 30), x.cols, y.cols, ctx.NumThreads(), avail / (1 << 30)));
 }
 
 ModelMeta MakeMeta(const CsrView& x, const TrainOptions& opts) {
@@ -124,6 +139,7 @@ XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
                    const Context& ctx) {
   opts.Validate();
   CheckData(x, y);
+  CheckMemory(x, y, ctx);
   // Choose the backend first: device=cuda without a usable device fails before any work.
   const std::unique_ptr<LevelSolver> solver = MakeLevelSolver(ctx);
   const Timer timer;
@@ -145,6 +161,7 @@ XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChai
                            const TrainOptions& opts, const Context& ctx) {
   opts.Validate();
   CheckData(x, y);
+  CheckMemory(x, y, ctx);
   tree.Validate();
   XMR_EXPECTS(tree.depth() >= 1 && tree.n_labels() == y.cols, ErrorCode::kInvalidArgument,
               "the tree's last level has " + std::to_string(tree.n_labels()) + " nodes but y has " +

@@ -304,3 +304,32 @@ TEST(TrainOptions, ToStringListsEveryField) {
 
 }  // namespace
 }  // namespace xmr
+
+namespace xmr {
+namespace {
+
+TEST(DriverMemory, RefusesAHugeDeclaredDimensionUpFront) {
+  // One row, one nonzero, but a declared dimension of 2^31 - 1: the dense per-thread buffers
+  // would need terabytes. Training must refuse with kOutOfMemory before allocating anything.
+  CsrMatrix x = CsrMatrix::Zeros(1, 2147483647);
+  x.indices = {2147483646};
+  x.data = {1.0f};
+  x.indptr[1] = 1;
+  CsrMatrix y = CsrMatrix::Zeros(1, 1);
+  y.indices = {0};
+  y.data = {1.0f};
+  y.indptr[1] = 1;
+  Context ctx;
+  ctx.verbose = 0;
+  ctx.threads = 64;
+  try {
+    Train(x.view(), y.view(), TrainOptions{}, ctx);
+    FAIL() << "expected Error(kOutOfMemory)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kOutOfMemory);
+    EXPECT_NE(std::string(e.what()).find("GiB"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace xmr
