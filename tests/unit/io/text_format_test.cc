@@ -455,7 +455,8 @@ TEST(PredictionText, BadInputs) {
 
 TEST(RealData, BibtexTrainHasTheDocumentedShape) {
   std::string path = std::string(XMR_SOURCE_DIR) + "/data/bibtex_train.txt.xz";
-  if (!PathExists(path)) path = "/work/shared/data/bibtex/bibtex_train.txt.xz";
+  if (!PathExists(path))
+    path = std::string(XMR_SOURCE_DIR) + "/../shared/data/bibtex/bibtex_train.txt.xz";
   if (!PathExists(path)) GTEST_SKIP() << "bibtex_train.txt.xz not available";
   const Dataset d = ReadDataFile(path);
   EXPECT_EQ(d.x.rows, 4880);
