@@ -111,6 +111,36 @@ void BeamSearcher::Reserve(std::size_t query_nnz) {
   }
 }
 
+namespace {
+
+// Phase 2 of ScoreChunk: the entry ranges of the matched rows (relative to the chunk's first
+// entry; independent loads, each prefetching its row's columns and values), then
+// block[col] += a * value over them, with columns of type Col.
+template <typename Col>
+void Scatter(const std::uint32_t* row_entry, const Index* m_row, const float* m_val,
+             std::size_t n_m, const Col* cols, const float* vals, bool check_cols, Index width,
+             Offset* m_begin, float* block) {
+  for (std::size_t i = 0; i < n_m; ++i) {
+    const std::uint32_t b = row_entry[m_row[i]];
+    m_begin[2 * i] = b;
+    m_begin[2 * i + 1] = row_entry[m_row[i] + 1];
+    __builtin_prefetch(cols + b);
+    __builtin_prefetch(vals + b);
+  }
+  for (std::size_t i = 0; i < n_m; ++i) {
+    const float a = m_val[i];
+    for (Offset e = m_begin[2 * i]; e < m_begin[2 * i + 1]; ++e) {
+      const std::uint32_t col = cols[e];
+      if (check_cols && col >= static_cast<std::uint32_t>(width)) {
+        continue;  // damaged mapped file: ignore rather than write out of bounds
+      }
+      block[col] += a * vals[e];
+    }
+  }
+}
+
+}  // namespace
+
 void BeamSearcher::ScoreChunk(const LevelWeights& lv, Index chunk, const SparseVecView& x) {
   const Index width = lv.chunk_width(chunk);
   float* block = block_.data();
@@ -120,9 +150,9 @@ void BeamSearcher::ScoreChunk(const LevelWeights& lv, Index chunk, const SparseV
   const Index* rows = lv.row_feature.data + r0;
   std::size_t n_rows = static_cast<std::size_t>(r1 - r0);
   const bool has_bias = n_rows > 0 && rows[n_rows - 1] == model_.meta.n_features;
-  if (has_bias) --n_rows;  // never matches a query feature
-  const Offset* row_entry = lv.row_entry.data + r0;
-  const ChunkEntry* entries = lv.entries.data;
+  if (has_bias) --n_rows;                                           // never matches a query feature
+  const std::uint32_t* row_entry = lv.row_entry.data + r0 + chunk;  // relative to e0
+  const Offset e0 = lv.chunk_entry[chunk];
 
   // Phase 1: the chunk rows matching query features, in increasing feature order.
   const Index* q = x.indices;
@@ -191,23 +221,16 @@ void BeamSearcher::ScoreChunk(const LevelWeights& lv, Index chunk, const SparseV
     m_val[n_m] = bias_;
     ++n_m;
   }
-  // Phase 2: entry ranges of the matched rows (independent loads), then the scatter.
+  // Phase 2: entry ranges of the matched rows, then the scatter.
   Offset* m_begin = match_begin_.data();
-  for (std::size_t i = 0; i < n_m; ++i) {
-    m_begin[2 * i] = row_entry[m_row[i]];
-    m_begin[2 * i + 1] = row_entry[m_row[i] + 1];
-  }
   const bool check_cols = model_.unchecked_entries;
-  for (std::size_t i = 0; i < n_m; ++i) {
-    if (i + 4 < n_m) __builtin_prefetch(entries + m_begin[2 * (i + 4)]);
-    const float a = m_val[i];
-    for (Offset e = m_begin[2 * i]; e < m_begin[2 * i + 1]; ++e) {
-      const ChunkEntry en = entries[e];
-      if (check_cols && static_cast<std::uint32_t>(en.col) >= static_cast<std::uint32_t>(width)) {
-        continue;  // damaged mapped file: ignore rather than write out of bounds
-      }
-      block[en.col] += a * en.value;
-    }
+  const float* vals = lv.entry_val.data + e0;
+  if (lv.narrow_cols()) {
+    Scatter(row_entry, m_row, m_val, n_m, lv.entry_col16.data + e0, vals, check_cols, width,
+            m_begin, block);
+  } else {
+    Scatter(row_entry, m_row, m_val, n_m, lv.entry_col32.data + e0, vals, check_cols, width,
+            m_begin, block);
   }
 }
 

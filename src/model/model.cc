@@ -114,34 +114,46 @@ void CheckLevel(const LevelWeights& lv, Index n_features, bool check_entries, Er
                 const std::string& what) {
   const Offset n_rows = lv.n_rows();
   const Offset nnz = lv.nnz();
+  const bool narrow = lv.narrow_cols();
   XMR_EXPECTS(lv.chunk_row.size == static_cast<std::size_t>(lv.n_chunks) + 1 &&
-                  lv.row_entry.size == static_cast<std::size_t>(n_rows) + 1,
+                  lv.chunk_entry.size == static_cast<std::size_t>(lv.n_chunks) + 1 &&
+                  lv.row_entry.size ==
+                      static_cast<std::size_t>(n_rows) + static_cast<std::size_t>(lv.n_chunks) &&
+                  (narrow ? lv.entry_col16.size : lv.entry_col32.size) == lv.entry_val.size &&
+                  (narrow ? lv.entry_col32.size : lv.entry_col16.size) == 0,
               code, what + ": array sizes do not match the chunk layout");
   XMR_EXPECTS(lv.chunk_row[0] == 0 && lv.chunk_row[lv.n_chunks] == n_rows, code,
               what + ": chunk row offsets do not span the rows");
-  XMR_EXPECTS(lv.row_entry[0] == 0 && lv.row_entry[n_rows] == nnz, code,
-              what + ": row entry offsets do not span the entries");
+  XMR_EXPECTS(lv.chunk_entry[0] == 0 && lv.chunk_entry[lv.n_chunks] == nnz, code,
+              what + ": chunk entry offsets do not span the entries");
   for (Index p = 0; p < lv.n_chunks; ++p) {
     const Offset r0 = lv.chunk_row[p], r1 = lv.chunk_row[p + 1];
     XMR_EXPECTS(r0 <= r1 && r1 <= n_rows, code,
                 StrFormat("%s: chunk %d row offsets not monotone", what.c_str(), p));
+    const Offset c0 = lv.chunk_entry[p], c1 = lv.chunk_entry[p + 1];
+    XMR_EXPECTS(c0 <= c1 && c1 <= nnz, code,
+                StrFormat("%s: chunk %d entry offsets not monotone", what.c_str(), p));
+    const std::uint32_t* re = lv.row_entry.data + r0 + p;  // r1 - r0 + 1 values
+    XMR_EXPECTS(
+        re[0] == 0 && static_cast<Offset>(re[r1 - r0]) == c1 - c0, code,
+        StrFormat("%s: chunk %d row offsets of entries do not span its entries", what.c_str(), p));
     const Index width = lv.chunk_width(p);
     for (Offset r = r0; r < r1; ++r) {
       const Index f = lv.row_feature[r];
       XMR_EXPECTS(f >= 0 && f <= n_features && (r == r0 || lv.row_feature[r - 1] < f), code,
                   StrFormat("%s: chunk %d row %lld has feature %d (not increasing or > %d)",
                             what.c_str(), p, static_cast<long long>(r - r0), f, n_features));
-      const Offset e0 = lv.row_entry[r], e1 = lv.row_entry[r + 1];
-      XMR_EXPECTS(e0 <= e1 && e1 <= nnz, code,
+      const Offset e0 = c0 + re[r - r0], e1 = c0 + re[r - r0 + 1];
+      XMR_EXPECTS(e0 <= e1 && e1 <= c1, code,
                   StrFormat("%s: chunk %d row offsets of entries not monotone", what.c_str(), p));
       if (!check_entries) continue;
       for (Offset e = e0; e < e1; ++e) {
-        const ChunkEntry& en = lv.entries[e];
-        XMR_EXPECTS(en.col >= 0 && en.col < width && (e == e0 || lv.entries[e - 1].col < en.col),
-                    code,
-                    StrFormat("%s: chunk %d has entry column %d (width %d, must increase per row)",
-                              what.c_str(), p, en.col, width));
-        XMR_EXPECTS(std::isfinite(en.value), code,
+        const std::uint32_t col = lv.entry_col(e);
+        XMR_EXPECTS(
+            col < static_cast<std::uint32_t>(width) && (e == e0 || lv.entry_col(e - 1) < col), code,
+            StrFormat("%s: chunk %d has entry column %u (width %d, must increase per row)",
+                      what.c_str(), p, col, width));
+        XMR_EXPECTS(std::isfinite(lv.entry_val[e]), code,
                     StrFormat("%s: chunk %d has a non-finite weight", what.c_str(), p));
       }
     }
@@ -153,9 +165,12 @@ namespace {
 // Buffers of a model built in memory.
 struct OwnedLevel {
   std::vector<Offset> chunk_row;
+  std::vector<Offset> chunk_entry;
   std::vector<Index> row_feature;
-  std::vector<Offset> row_entry;
-  std::vector<ChunkEntry> entries;
+  std::vector<std::uint32_t> row_entry;
+  std::vector<std::uint16_t> entry_col16;
+  std::vector<std::uint32_t> entry_col32;
+  std::vector<float> entry_val;
 };
 struct OwnedStorage : Storage {
   std::vector<OwnedLevel> levels;
@@ -189,7 +204,8 @@ void CheckWeights(const CscMatrix& w, Index rows, Index cols, int t) {
 }
 
 // Fills the chunk arrays of one level from CSC weights (node-id column order).
-void ChunkLevel(const CscMatrix& w, Index n_features, LevelWeights* lv, OwnedLevel* out) {
+// @throws Error(kInvalidArgument) if a chunk holds 2^32 weights or more (row offsets are 32-bit).
+void ChunkLevel(const CscMatrix& w, Index n_features, int t, LevelWeights* lv, OwnedLevel* out) {
   const Index n_chunks = lv->n_chunks;
   out->chunk_row.assign(static_cast<std::size_t>(n_chunks) + 1, 0);
   std::vector<Offset> chunk_nnz(static_cast<std::size_t>(n_chunks) + 1, 0);
@@ -199,9 +215,21 @@ void ChunkLevel(const CscMatrix& w, Index n_features, LevelWeights* lv, OwnedLev
       const Index node = lv->col_node[c];
       s += w.indptr[node + 1] - w.indptr[node];
     }
+    XMR_EXPECTS(s <= static_cast<Offset>(std::numeric_limits<std::uint32_t>::max()),
+                ErrorCode::kInvalidArgument,
+                StrFormat("FromWeights: weights[%d]: the children of node %d hold %lld weights; "
+                          "at most 2^32 - 1 per parent are supported",
+                          t, p, static_cast<long long>(s)));
     chunk_nnz[p + 1] = chunk_nnz[p] + s;
   }
-  out->entries.resize(static_cast<std::size_t>(chunk_nnz[n_chunks]));
+  const std::size_t nnz = static_cast<std::size_t>(chunk_nnz[n_chunks]);
+  const bool narrow = lv->narrow_cols();
+  if (narrow) {
+    out->entry_col16.resize(nnz);
+  } else {
+    out->entry_col32.resize(nnz);
+  }
+  out->entry_val.resize(nnz);
 
   const int workers = NumWorkers(n_chunks, 0);
   // Pass 1: distinct rows per chunk, with a per-worker stamp array over the features (or, for
@@ -238,8 +266,7 @@ void ChunkLevel(const CscMatrix& w, Index n_features, LevelWeights* lv, OwnedLev
   for (Index p = 0; p < n_chunks; ++p) out->chunk_row[p + 1] += out->chunk_row[p];
   const Offset n_rows = out->chunk_row[n_chunks];
   out->row_feature.resize(static_cast<std::size_t>(n_rows));
-  out->row_entry.resize(static_cast<std::size_t>(n_rows) + 1);
-  out->row_entry[n_rows] = chunk_nnz[n_chunks];
+  out->row_entry.resize(static_cast<std::size_t>(n_rows) + static_cast<std::size_t>(n_chunks));
 
   // Pass 2: sort each chunk's entries by (feature, column) and write them.
   struct Triple {
@@ -260,22 +287,35 @@ void ChunkLevel(const CscMatrix& w, Index n_features, LevelWeights* lv, OwnedLev
       }
     }
     std::sort(tr.begin(), tr.end(), [](const Triple& a, const Triple& b) { return a.key < b.key; });
-    Offset e = chunk_nnz[p];
+    const Offset e0 = chunk_nnz[p];
     Offset r = out->chunk_row[p];
-    for (std::size_t i = 0; i < tr.size(); ++i, ++e) {
+    std::uint32_t* re = out->row_entry.data() + p;  // row r's offset at re[r]
+    for (std::size_t i = 0; i < tr.size(); ++i) {
       const Index f = static_cast<Index>(tr[i].key >> 32);
       if (i == 0 || f != static_cast<Index>(tr[i - 1].key >> 32)) {
         out->row_feature[r] = f;
-        out->row_entry[r] = e;
+        re[r] = static_cast<std::uint32_t>(i);
         ++r;
       }
-      out->entries[e] = {static_cast<Index>(tr[i].key & 0xffffffffu), tr[i].value};
+      const std::uint32_t col = static_cast<std::uint32_t>(tr[i].key & 0xffffffffu);
+      const std::size_t e = static_cast<std::size_t>(e0) + i;
+      if (narrow) {
+        out->entry_col16[e] = static_cast<std::uint16_t>(col);
+      } else {
+        out->entry_col32[e] = col;
+      }
+      out->entry_val[e] = tr[i].value;
     }
+    re[r] = static_cast<std::uint32_t>(tr.size());  // r == chunk_row[p + 1]
   });
+  out->chunk_entry = std::move(chunk_nnz);
   lv->chunk_row = MakeSpan(out->chunk_row);
+  lv->chunk_entry = MakeSpan(out->chunk_entry);
   lv->row_feature = MakeSpan(out->row_feature);
   lv->row_entry = MakeSpan(out->row_entry);
-  lv->entries = MakeSpan(out->entries);
+  lv->entry_col16 = MakeSpan(out->entry_col16);
+  lv->entry_col32 = MakeSpan(out->entry_col32);
+  lv->entry_val = MakeSpan(out->entry_val);
 }
 
 }  // namespace
@@ -326,7 +366,7 @@ XLinearModel XLinearModel::FromWeights(const ClusterChain& chain,
   storage->levels.resize(chain.depth());
   for (int t = 0; t < chain.depth(); ++t) {
     detail::BuildColumnOrder(chain.parents[t], chain.n_parents(t), &impl->levels[t]);
-    detail::ChunkLevel(weights[t], meta.n_features, &impl->levels[t], &storage->levels[t]);
+    detail::ChunkLevel(weights[t], meta.n_features, t, &impl->levels[t], &storage->levels[t]);
     detail::BuildRankIndex(meta.n_features, &impl->levels[t]);
   }
   impl->storage = std::move(storage);
@@ -365,11 +405,11 @@ CscMatrix XLinearModel::Weights(int level) const {
   for (Index p = 0; p < lv.n_chunks; ++p) {
     const Index c0 = lv.chunk_col[p];
     const Index width = lv.chunk_width(p);
-    for (Offset e = lv.row_entry[lv.chunk_row[p]]; e < lv.row_entry[lv.chunk_row[p + 1]]; ++e) {
-      const Index col = lv.entries[e].col;
+    for (Offset e = lv.chunk_entry[p]; e < lv.chunk_entry[p + 1]; ++e) {
+      const std::uint32_t col = lv.entry_col(e);
       XMR_EXPECTS(
-          col >= 0 && col < width, ErrorCode::kCorruption,
-          StrFormat("model level %d: entry column %d out of chunk width %d", level, col, width));
+          col < static_cast<std::uint32_t>(width), ErrorCode::kCorruption,
+          StrFormat("model level %d: entry column %u out of chunk width %d", level, col, width));
       ++w.indptr[lv.col_node[c0 + col] + 1];
     }
   }
@@ -379,11 +419,12 @@ CscMatrix XLinearModel::Weights(int level) const {
   std::vector<Offset> next(w.indptr.begin(), w.indptr.end() - 1);
   for (Index p = 0; p < lv.n_chunks; ++p) {
     const Index c0 = lv.chunk_col[p];
+    const Offset base = lv.chunk_entry[p];
     for (Offset r = lv.chunk_row[p]; r < lv.chunk_row[p + 1]; ++r) {
-      for (Offset e = lv.row_entry[r]; e < lv.row_entry[r + 1]; ++e) {
-        const Offset pos = next[lv.col_node[c0 + lv.entries[e].col]]++;
+      for (Offset e = base + lv.row_entry[r + p]; e < base + lv.row_entry[r + p + 1]; ++e) {
+        const Offset pos = next[lv.col_node[c0 + lv.entry_col(e)]]++;
         w.indices[pos] = lv.row_feature[r];
-        w.data[pos] = lv.entries[e].value;
+        w.data[pos] = lv.entry_val[e];
       }
     }
   }

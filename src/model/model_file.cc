@@ -17,8 +17,13 @@
 //        u64 post_processor length, u64 train_options length, then the two strings.
 // tree:  u64 n_nodes[depth], then per level i32 parents[n_nodes], each array 8-byte padded.
 // level: u64 n_chunks, n_rows, nnz (64-byte header), then 64-byte aligned arrays
-//        i64 chunk_row[n_chunks + 1], i32 row_feature[n_rows], i64 row_entry[n_rows + 1],
-//        {i32 col, f32 value} entries[nnz].
+//        i64 chunk_row[n_chunks + 1], i64 chunk_entry[n_chunks + 1], i32 row_feature[n_rows],
+//        u32 row_entry[n_rows + n_chunks] (per chunk, its rows' entry offsets relative to the
+//        chunk's first entry, n_rows(chunk) + 1 of them), col entry_col[nnz], f32 entry_val[nnz];
+//        col is u16 when every chunk of the level is at most 65,536 children wide (known from
+//        the tree), else u32. See model_impl.h.
+// Version history: 1 (64-bit absolute row offsets, interleaved {i32 col, f32 value} entries) is
+// no longer read; 2 is the layout above.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -45,12 +50,11 @@
 namespace xmr {
 namespace {
 
-using detail::ChunkEntry;
 using detail::LevelWeights;
 using detail::Span;
 
 constexpr char kMagic[8] = {'X', 'M', 'R', 'M', 'O', 'D', 'E', 'L'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 constexpr std::uint32_t kByteOrderMark = 0x01020304u;
 constexpr std::uint64_t kAlign = 64;
 constexpr std::uint64_t kHeaderSize = 64;
@@ -85,20 +89,27 @@ const char* SectionName(std::uint32_t type) {
 
 // Byte offsets of the arrays inside a level section.
 struct LevelLayout {
-  std::uint64_t chunk_row = 0, row_feature = 0, row_entry = 0, entries = 0, size = 0;
+  std::uint64_t chunk_row = 0, chunk_entry = 0, row_feature = 0, row_entry = 0, entry_col = 0,
+                entry_val = 0, size = 0;
 };
 
-// Returns false if the counts overflow 64-bit sizes.
+// Returns false if the counts overflow 64-bit sizes. col_size: bytes per entry column (2 or 4).
 bool ComputeLevelLayout(std::uint64_t n_chunks, std::uint64_t n_rows, std::uint64_t nnz,
-                        LevelLayout* l) {
+                        std::uint64_t col_size, LevelLayout* l) {
   constexpr std::uint64_t kMax = std::uint64_t{1} << 56;  // far beyond any file
   if (n_chunks >= kMax || n_rows >= kMax || nnz >= kMax) return false;
   l->chunk_row = kAlign;
-  l->row_feature = AlignUp(l->chunk_row + (n_chunks + 1) * sizeof(Offset));
+  l->chunk_entry = AlignUp(l->chunk_row + (n_chunks + 1) * sizeof(Offset));
+  l->row_feature = AlignUp(l->chunk_entry + (n_chunks + 1) * sizeof(Offset));
   l->row_entry = AlignUp(l->row_feature + n_rows * sizeof(Index));
-  l->entries = AlignUp(l->row_entry + (n_rows + 1) * sizeof(Offset));
-  l->size = AlignUp(l->entries + nnz * sizeof(ChunkEntry));
+  l->entry_col = AlignUp(l->row_entry + (n_rows + n_chunks) * sizeof(std::uint32_t));
+  l->entry_val = AlignUp(l->entry_col + nnz * col_size);
+  l->size = AlignUp(l->entry_val + nnz * sizeof(float));
   return true;
+}
+
+std::uint64_t ColSize(const LevelWeights& lv) {
+  return lv.narrow_cols() ? sizeof(std::uint16_t) : sizeof(std::uint32_t);
 }
 
 // ----- saving -----
@@ -141,13 +152,17 @@ struct Piece {
 std::vector<Piece> LevelPieces(const LevelWeights& lv, const std::string& header,
                                LevelLayout* layout) {
   XMR_CHECK(ComputeLevelLayout(lv.n_chunks, static_cast<std::uint64_t>(lv.n_rows()),
-                               static_cast<std::uint64_t>(lv.nnz()), layout));
+                               static_cast<std::uint64_t>(lv.nnz()), ColSize(lv), layout));
+  const void* cols = lv.narrow_cols() ? static_cast<const void*>(lv.entry_col16.data)
+                                      : static_cast<const void*>(lv.entry_col32.data);
   return {
       {header.data(), header.size(), 0},
       {lv.chunk_row.data, lv.chunk_row.size * sizeof(Offset), layout->chunk_row},
+      {lv.chunk_entry.data, lv.chunk_entry.size * sizeof(Offset), layout->chunk_entry},
       {lv.row_feature.data, lv.row_feature.size * sizeof(Index), layout->row_feature},
-      {lv.row_entry.data, lv.row_entry.size * sizeof(Offset), layout->row_entry},
-      {lv.entries.data, lv.entries.size * sizeof(ChunkEntry), layout->entries},
+      {lv.row_entry.data, lv.row_entry.size * sizeof(std::uint32_t), layout->row_entry},
+      {cols, lv.entry_val.size * ColSize(lv), layout->entry_col},
+      {lv.entry_val.data, lv.entry_val.size * sizeof(float), layout->entry_val},
   };
 }
 
@@ -277,6 +292,10 @@ class Loader {
     const std::uint32_t header_crc = Get<std::uint32_t>(At(60));
     if (detail::Crc32(0, At(0), 60) != header_crc) Corrupt(path_, "header checksum mismatch");
     const std::uint32_t version = Get<std::uint32_t>(At(8));
+    if (version == 1) {
+      throw Error(ErrorCode::kNotSupported,
+                  path_ + ": model file format version 1 is no longer supported; retrain");
+    }
     if (version != kVersion) {
       Corrupt(path_,
               StrFormat("unsupported format version %u (this build reads %u)", version, kVersion));
@@ -384,16 +403,23 @@ class Loader {
     const std::uint64_t n_chunks = Get<std::uint64_t>(p);
     const std::uint64_t n_rows = Get<std::uint64_t>(p + 8);
     const std::uint64_t nnz = Get<std::uint64_t>(p + 16);
+    // The column width (hence the entry column type) follows from the tree.
+    detail::BuildColumnOrder(chain.parents[t], chain.n_parents(t), lv);
     LevelLayout l;
     if (n_chunks != static_cast<std::uint64_t>(chain.n_parents(t)) ||
-        !ComputeLevelLayout(n_chunks, n_rows, nnz, &l) || l.size != s.size) {
+        !ComputeLevelLayout(n_chunks, n_rows, nnz, ColSize(*lv), &l) || l.size != s.size) {
       Corrupt(path_, StrFormat("level %d section: counts do not match its size or the tree", t));
     }
-    detail::BuildColumnOrder(chain.parents[t], chain.n_parents(t), lv);
     lv->chunk_row = {reinterpret_cast<const Offset*>(p + l.chunk_row), n_chunks + 1};
+    lv->chunk_entry = {reinterpret_cast<const Offset*>(p + l.chunk_entry), n_chunks + 1};
     lv->row_feature = {reinterpret_cast<const Index*>(p + l.row_feature), n_rows};
-    lv->row_entry = {reinterpret_cast<const Offset*>(p + l.row_entry), n_rows + 1};
-    lv->entries = {reinterpret_cast<const ChunkEntry*>(p + l.entries), nnz};
+    lv->row_entry = {reinterpret_cast<const std::uint32_t*>(p + l.row_entry), n_rows + n_chunks};
+    if (lv->narrow_cols()) {
+      lv->entry_col16 = {reinterpret_cast<const std::uint16_t*>(p + l.entry_col), nnz};
+    } else {
+      lv->entry_col32 = {reinterpret_cast<const std::uint32_t*>(p + l.entry_col), nnz};
+    }
+    lv->entry_val = {reinterpret_cast<const float*>(p + l.entry_val), nnz};
     detail::CheckLevel(*lv, n_features, check_entries, ErrorCode::kCorruption, what);
     detail::BuildRankIndex(n_features, lv);
   }

@@ -7,8 +7,13 @@
 //    at internal column c. Chunk ids are parent node ids of level t-1 (0 for level 0).
 //  * Chunk p owns the nonzero rows [chunk_row[p], chunk_row[p+1]) of the level: row_feature[r] is
 //    the feature id of row r (strictly increasing within a chunk; the bias row, id n_features, is
-//    last when present), and row_entry[r]..row_entry[r+1] its entries in `entries`: (column within
-//    the chunk, weight), columns strictly increasing within a row.
+//    last when present). Chunk p owns the entries [chunk_entry[p], chunk_entry[p+1]) of the level,
+//    stored as two parallel arrays: the column within the chunk (entry_col16 when every chunk of
+//    the level is at most 65,536 children wide, else entry_col32) and the weight (entry_val).
+//    Row r of chunk p owns the entries chunk_entry[p] + row_entry[r + p] .. chunk_entry[p] +
+//    row_entry[r + p + 1]: row_entry holds, per chunk, n_rows(p) + 1 offsets relative to the
+//    chunk's first entry (32-bit, so a chunk holds at most 2^32 - 1 weights; FromWeights rejects
+//    larger chunks), hence n_rows + n_chunks values in all. Columns strictly increase within a row.
 //
 //  * Chunks with many rows also get a rank directory (RankBlock) that maps a feature id to its
 //    row with one cache line, so beam search needs no search there; smaller chunks are searched.
@@ -19,8 +24,8 @@
 // tree and the row features), which keeps the file free of redundant, checkable-only data.
 //
 // Speed notes (debian-deps, 31K labels, 4M weights, 2 cores): beam search is bound by memory
-// latency (rank line -> row_entry -> entries per matched row); grouping queries by chunk (see
-// infer/beam_search.h) and the rank directories each gave 15-35%.
+// latency (rank line -> row_entry -> entry_col / entry_val per matched row); grouping queries by
+// chunk (see infer/beam_search.h) and the rank directories each gave 15-35%.
 #pragma once
 
 #include <cstddef>
@@ -51,13 +56,8 @@ Span<T> MakeSpan(const std::vector<T>& v) {
   return {v.data(), v.size()};
 }
 
-/// One stored weight: column offset inside its chunk and value. 8 bytes, stored interleaved so a
-/// row's run is one contiguous stream.
-struct ChunkEntry {
-  Index col;
-  float value;
-};
-static_assert(sizeof(ChunkEntry) == 8, "ChunkEntry must be packed");
+/// Largest chunk width whose columns are stored as 16-bit values.
+constexpr Index kMaxNarrowChunkWidth = Index{1} << 16;
 
 /// Keeps the memory behind the Spans alive (vectors, an aligned buffer or an mmap region).
 struct Storage {
@@ -81,20 +81,29 @@ struct LevelWeights {
   Index n_nodes = 0;
   Index n_chunks = 0;
   Index max_chunk_width = 0;
-  std::vector<Index> chunk_col;  ///< n_chunks + 1 (derived from the tree, always owned)
-  std::vector<Index> col_node;   ///< n_nodes: internal column -> node id
-  Span<Offset> chunk_row;        ///< n_chunks + 1
-  Span<Index> row_feature;       ///< n_rows
-  Span<Offset> row_entry;        ///< n_rows + 1
-  Span<ChunkEntry> entries;      ///< nnz
+  std::vector<Index> chunk_col;     ///< n_chunks + 1 (derived from the tree, always owned)
+  std::vector<Index> col_node;      ///< n_nodes: internal column -> node id
+  Span<Offset> chunk_row;           ///< n_chunks + 1
+  Span<Offset> chunk_entry;         ///< n_chunks + 1
+  Span<Index> row_feature;          ///< n_rows
+  Span<std::uint32_t> row_entry;    ///< n_rows + n_chunks, relative to the chunk's entries
+  Span<std::uint16_t> entry_col16;  ///< nnz if narrow_cols(), else empty
+  Span<std::uint32_t> entry_col32;  ///< nnz if !narrow_cols(), else empty
+  Span<float> entry_val;            ///< nnz
   /// Derived at load time for chunks with many rows: the rank directory of chunk p is
   /// rank[rank_of_chunk[p] ...] (ceil((n_features + 1) / 384) blocks), or rank_of_chunk[p] == -1.
   std::vector<Offset> rank_of_chunk;
   std::vector<RankBlock> rank;
 
   Offset n_rows() const { return static_cast<Offset>(row_feature.size); }
-  Offset nnz() const { return static_cast<Offset>(entries.size); }
+  Offset nnz() const { return static_cast<Offset>(entry_val.size); }
   Index chunk_width(Index chunk) const { return chunk_col[chunk + 1] - chunk_col[chunk]; }
+  /// Whether the entry columns are 16-bit (derived from the tree: max_chunk_width <= 2^16).
+  bool narrow_cols() const { return max_chunk_width <= kMaxNarrowChunkWidth; }
+  /// Column of entry e (absolute index into the level's entries).
+  std::uint32_t entry_col(Offset e) const {
+    return narrow_cols() ? entry_col16[e] : entry_col32[e];
+  }
 };
 
 /// Computes chunk_col / col_node / max_chunk_width of `level` from parents (node id -> parent id,
@@ -115,9 +124,9 @@ void CheckChain(const ClusterChain& chain, ErrorCode code, const std::string& wh
 void CheckMeta(const ModelMeta& meta, ErrorCode code, const std::string& what);
 
 /// Checks the index arrays of a level against its chunk layout and n_features (chunk_row and
-/// row_entry monotone from 0 to n_rows / nnz, row features strictly increasing per chunk and
-/// <= n_features). If `check_entries`, also entry columns (< chunk width, strictly increasing per
-/// row) and finite values.
+/// chunk_entry monotone from 0 to n_rows / nnz, each chunk's row_entry monotone from 0 to its
+/// entry count, row features strictly increasing per chunk and <= n_features). If `check_entries`,
+/// also entry columns (< chunk width, strictly increasing per row) and finite values.
 /// @throws Error(code) naming `what`.
 void CheckLevel(const LevelWeights& level, Index n_features, bool check_entries, ErrorCode code,
                 const std::string& what);

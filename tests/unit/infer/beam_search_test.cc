@@ -387,6 +387,41 @@ TEST(BeamSearch, FlatModelIsOneVsRest) {
   }
 }
 
+// A chunk wider than 65,536 children stores 32-bit entry columns (narrower ones 16-bit): the
+// scores must come out the same as with the brute-force sum.
+TEST(BeamSearch, ChunkWiderThan16BitColumns) {
+  const Index d = 6, n_labels = 70000;
+  const XLinearModel m = RandomModel(4, {n_labels}, d, 0.05, "noop");
+  const CsrMatrix x = RandomQueries(4, 6, d, 0.5);
+  PredictOptions o;
+  o.top_k = 20;
+  const CsrMatrix pred = Predict(m, x.view(), o);
+  const CscMatrix w = m.Weights(0);
+  for (Index i = 0; i < x.rows; ++i) {
+    std::vector<double> score(n_labels, 0.0);
+    for (Index l = 0; l < n_labels; ++l) {
+      for (Offset q = w.indptr[l]; q < w.indptr[l + 1]; ++q) {
+        const Index f = w.indices[q];
+        if (f == d) {
+          score[l] += w.data[q];
+          continue;
+        }
+        for (Offset p = x.indptr[i]; p < x.indptr[i + 1]; ++p) {
+          if (x.indices[p] == f) score[l] += x.data[p] * w.data[q];
+        }
+      }
+    }
+    std::vector<double> sorted = score;
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    ASSERT_EQ(pred.indptr[i + 1] - pred.indptr[i], 20);
+    for (int k = 0; k < 20; ++k) {
+      const Offset q = pred.indptr[i] + k;
+      EXPECT_NEAR(pred.data[q], sorted[k], 1e-5);
+      EXPECT_NEAR(pred.data[q], score[pred.indices[q]], 1e-5);
+    }
+  }
+}
+
 TEST(BeamSearch, EmptyQueryUsesOnlyTheBias) {
   const XLinearModel m = HandModel(1.0f, "noop");
   PredictOptions o;

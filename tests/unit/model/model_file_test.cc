@@ -131,6 +131,34 @@ TEST(ModelFile, Errors) {
   EXPECT_EQ(ReadBytes(path), before);
 }
 
+TEST(ModelFile, RejectsFormatVersion1) {
+  TempDir tmp;
+  const std::string path = tmp.File("v1.xmr");
+  SaveModel(SmallModel(3), path);
+  std::string b = ReadBytes(path);
+  const std::uint32_t v1 = 1;
+  std::memcpy(&b[8], &v1, 4);
+  const std::uint32_t crc = detail::Crc32(0, b.data(), 60);
+  std::memcpy(&b[60], &crc, 4);
+  WriteBytes(path, b);
+  for (const LoadMode mode : {LoadMode::kRead, LoadMode::kMmap}) {
+    testing_util::ExpectError([&] { LoadModel(path, mode); }, ErrorCode::kNotSupported,
+                              {"model file format version 1 is no longer supported; retrain"});
+  }
+}
+
+// A level whose chunks are wider than 65,536 children stores 32-bit columns; it must round-trip.
+TEST(ModelFile, WideChunksRoundTrip) {
+  TempDir tmp;
+  const std::string path = tmp.File("wide.xmr");
+  const XLinearModel m = SmallModel(5, 4, {1, 70000});
+  SaveModel(m, path);
+  for (const LoadMode mode : {LoadMode::kRead, LoadMode::kMmap}) {
+    const XLinearModel back = LoadModel(path, mode);
+    ExpectSameModel(m, back);
+  }
+}
+
 TEST(ModelFile, RefusesModelLargerThanMemory) {
   TempDir tmp;
   // A sparse file far larger than any memory: kRead must refuse it before reading.
