@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "xmr/context.h"
 #include "xmr/indexer.h"
@@ -64,17 +65,57 @@ struct TrainOptions {
   std::string ToString() const;
 };
 
+/// What one tree level cost to train (filled by Train / TrainWithTree when asked for).
+struct LevelReport {
+  /// Level id, 0 = the level just below the root; the last level's nodes are the labels.
+  int level = 0;
+  /// Nodes (classifiers) of this level and parents they hang under (1 for level 0).
+  Index n_nodes = 0;
+  Index n_parents = 0;
+  /// Instance-node pairs the classifiers were trained on: sum over nodes of the number of
+  /// instances matched to the node's parent (positives outside the matching not counted).
+  Offset n_pairs = 0;
+  /// Weights kept after pruning, bias weights included (= nnz of the level's W).
+  Offset n_weights = 0;
+  /// Wall-clock seconds of the level: building its matching (for man negatives, the partial
+  /// model's beam prediction) and solving all its classifiers.
+  double seconds = 0;
+};
+
+/// A breakdown of one training run; the same timings the progress lines on stderr show.
+/// All times are wall-clock seconds measured with a monotonic clock.
+struct TrainReport {
+  /// PIFA embedding + hierarchical k-means (Train only; 0 for TrainWithTree).
+  double index_seconds = 0;
+  /// One entry per tree level, in level order (levels.size() == model depth).
+  std::vector<LevelReport> levels;
+  /// All levels, including building the per-level targets (>= the sum of levels[].seconds).
+  double train_seconds = 0;
+  /// The whole call: checks, backend set-up, indexing, training and assembling the model.
+  double total_seconds = 0;
+  /// Backend that trained the levels: "cpu" or "cuda" (device=auto resolved).
+  std::string device;
+};
+
 /// Builds the tree (PIFA + HierarchicalKMeans) and trains every level.
 /// x: n x d CSR (rows typically L2-normalised, indices sorted); y: n x L CSR binary labels.
 /// Neither is retained. Training runs on the backend chosen by ResolveDevice(ctx); progress goes
 /// to stderr when ctx.verbose > 0.
+/// report: optional, owned by the caller; when not null it is overwritten with the run's
+/// timings and sizes (its previous contents are discarded). If the call throws, *report is
+/// left in an unspecified but valid state.
 /// @throws Error(kInvalidArgument) on shape mismatch / bad options; Error(kNotSupported) if
-///         ctx.device == kCuda and no CUDA device is usable.
+///         ctx.device == kCuda and no CUDA device is usable; Error(kOutOfMemory) if the
+///         declared dimensions need more memory than is available.
 XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
-                   const Context& ctx = {});
+                   const Context& ctx = {}, TrainReport* report = nullptr);
 
-/// Trains on a given tree (its last level must have y.cols nodes).
+/// Trains on a given tree (its last level must have y.cols nodes). x, y, ctx and report as for
+/// Train; report->index_seconds is 0 (no indexing is done).
+/// @throws as Train, and Error(kInvalidArgument) if the tree is invalid or its last level does
+///         not have y.cols nodes.
 XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChain& tree,
-                           const TrainOptions& opts, const Context& ctx = {});
+                           const TrainOptions& opts, const Context& ctx = {},
+                           TrainReport* report = nullptr);
 
 }  // namespace xmr

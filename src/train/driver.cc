@@ -74,14 +74,21 @@ std::string Count(double v) {
   return StrFormat("%.0f", v);
 }
 
+// Trains every level of `tree`; fills report->levels, train_seconds and device when asked.
 XLinearModel TrainLevels(const CsrView& x, const CsrView& y, const ClusterChain& tree,
-                         const TrainOptions& opts, const Context& ctx, LevelSolver* solver) {
+                         const TrainOptions& opts, const Context& ctx, LevelSolver* solver,
+                         TrainReport* report) {
   const int depth = tree.depth();
   const Timer total;
   const std::vector<CsrMatrix> ys = detail::BuildLevelTargets(y, tree, ctx.NumThreads());
   const CscMatrix root_matching = detail::AllInstancesColumn(x.rows);
   std::vector<CscMatrix> weights;
   weights.reserve(depth);
+  if (report) {
+    report->device = DeviceKindName(solver->device());
+    report->levels.clear();
+    report->levels.reserve(depth);
+  }
   CscMatrix prev_y;  // Y_{t-1} as CSC = the tfn matching of level t
   Log(ctx, StrFormat("training %d level(s) on %s, solver %s, negatives %s", depth,
                      DeviceKindName(solver->device()), SolverTypeName(opts.solver.type),
@@ -111,32 +118,47 @@ XLinearModel TrainLevels(const CsrView& x, const CsrView& y, const ClusterChain&
     problem.matching = m->view();
     problem.bias = opts.bias;
     // Candidate (instance, node) pairs: every node trains on its parent's matched instances.
-    double pairs = 0;
+    Offset pairs = 0;
     for (Index l = 0; l < tree.n_nodes(t); ++l) {
       const Index k = tree.parents[t][l];
-      pairs += static_cast<double>(m->indptr[k + 1] - m->indptr[k]);
+      pairs += m->indptr[k + 1] - m->indptr[k];
     }
     CscMatrix w = solver->Solve(problem, opts.solver);
     const double secs = timer.Seconds();
     Log(ctx, StrFormat("level %d/%d: %d nodes, %d parents, %s instance-node pairs, %s weights "
                        "kept, %.2f s (%.0f labels/s)",
-                       t + 1, depth, tree.n_nodes(t), tree.n_parents(t), Count(pairs).c_str(),
+                       t + 1, depth, tree.n_nodes(t), tree.n_parents(t),
+                       Count(static_cast<double>(pairs)).c_str(),
                        Count(static_cast<double>(w.nnz())).c_str(), secs,
                        secs > 0 ? tree.n_nodes(t) / secs : 0.0));
+    if (report) {
+      LevelReport lr;
+      lr.level = t;
+      lr.n_nodes = tree.n_nodes(t);
+      lr.n_parents = tree.n_parents(t);
+      lr.n_pairs = pairs;
+      lr.n_weights = w.nnz();
+      lr.seconds = secs;
+      report->levels.push_back(lr);
+    }
     weights.push_back(std::move(w));
     prev_y = std::move(y_t);
   }
   Offset nnz = 0;
   for (const CscMatrix& w : weights) nnz += w.nnz();
-  Log(ctx, StrFormat("trained %d levels in %.2f s, %s weights", depth, total.Seconds(),
+  const double train_secs = total.Seconds();
+  if (report) report->train_seconds = train_secs;
+  Log(ctx, StrFormat("trained %d levels in %.2f s, %s weights", depth, train_secs,
                      Count(static_cast<double>(nnz)).c_str()));
   return XLinearModel::FromWeights(tree, weights, MakeMeta(x, opts));
 }
 
 }  // namespace
 
-XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
-                   const Context& ctx) {
+XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts, const Context& ctx,
+                   TrainReport* report) {
+  const Timer call;
+  if (report) *report = TrainReport{};
   opts.Validate();
   CheckData(x, y);
   CheckMemory(x, y, ctx);
@@ -152,13 +174,20 @@ XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
   for (int t = 0; t < tree.depth(); ++t) {
     shape += StrFormat("%s%dx%d", t ? ", " : "", tree.n_nodes(t), tree.n_parents(t));
   }
-  Log(ctx,
-      StrFormat("indexed %d labels in %.2f s: tree [%s]", y.cols, timer.Seconds(), shape.c_str()));
-  return TrainLevels(x, y, tree, opts, ctx, solver.get());
+  const double index_secs = timer.Seconds();
+  Log(ctx, StrFormat("indexed %d labels in %.2f s: tree [%s]", y.cols, index_secs, shape.c_str()));
+  XLinearModel model = TrainLevels(x, y, tree, opts, ctx, solver.get(), report);
+  if (report) {
+    report->index_seconds = index_secs;
+    report->total_seconds = call.Seconds();
+  }
+  return model;
 }
 
 XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChain& tree,
-                           const TrainOptions& opts, const Context& ctx) {
+                           const TrainOptions& opts, const Context& ctx, TrainReport* report) {
+  const Timer call;
+  if (report) *report = TrainReport{};
   opts.Validate();
   CheckData(x, y);
   CheckMemory(x, y, ctx);
@@ -167,7 +196,9 @@ XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChai
               "the tree's last level has " + std::to_string(tree.n_labels()) + " nodes but y has " +
                   std::to_string(y.cols) + " labels");
   const std::unique_ptr<LevelSolver> solver = MakeLevelSolver(ctx);
-  return TrainLevels(x, y, tree, opts, ctx, solver.get());
+  XLinearModel model = TrainLevels(x, y, tree, opts, ctx, solver.get(), report);
+  if (report) report->total_seconds = call.Seconds();
+  return model;
 }
 
 }  // namespace xmr

@@ -223,6 +223,78 @@ TEST(Train, IndexesAndTrainsEndToEnd) {
   ExpectSameModel(model, Train(train.x.view(), train.y.view(), opts, Ctx(1)));
 }
 
+// The report mirrors the tree and the model; timings are only checked to be sane, never
+// compared with a bound.
+void ExpectReportMatches(const TrainReport& r, const XLinearModel& model) {
+  const ClusterChain tree = model.chain();
+  ASSERT_EQ(r.levels.size(), static_cast<size_t>(tree.depth()));
+  Offset weights = 0;
+  double level_secs = 0;
+  for (int t = 0; t < tree.depth(); ++t) {
+    const LevelReport& lv = r.levels[t];
+    EXPECT_EQ(lv.level, t);
+    EXPECT_EQ(lv.n_nodes, tree.n_nodes(t)) << "level " << t;
+    EXPECT_EQ(lv.n_parents, tree.n_parents(t)) << "level " << t;
+    EXPECT_GT(lv.n_pairs, 0) << "level " << t;
+    // n_weights is the level's pruned W, bias row included, as the model stores it.
+    EXPECT_EQ(lv.n_weights, model.Weights(t).nnz()) << "level " << t;
+    EXPECT_GE(lv.seconds, 0.0);
+    weights += lv.n_weights;
+    level_secs += lv.seconds;
+  }
+  EXPECT_EQ(weights, model.nnz());
+  EXPECT_EQ(r.device, "cpu");
+  EXPECT_GE(r.index_seconds, 0.0);
+  EXPECT_GE(r.train_seconds, 0.0);
+  // Nested stopwatches: the levels lie within the training, the training within the call.
+  EXPECT_GE(r.train_seconds + 1e-9, level_secs);
+  EXPECT_GE(r.total_seconds + 1e-9, r.index_seconds + r.train_seconds);
+}
+
+TEST(TrainReport, TrainWithTreeReportsEveryLevel) {
+  const Synthetic d = MakeData(12, 600, 32);
+  const ClusterChain tree = GroupTree(32);
+  TrainReport report;
+  report.index_seconds = 42;  // stale contents must be replaced
+  report.levels.resize(7);
+  const XLinearModel model =
+      TrainWithTree(d.x.view(), d.y.view(), tree, TrainOptions{}, Ctx(), &report);
+  ExpectReportMatches(report, model);
+  EXPECT_EQ(report.index_seconds, 0.0);  // no indexing on a given tree
+  // Level 0 trains every node on all instances (the root matches everything).
+  EXPECT_EQ(report.levels[0].n_pairs, static_cast<Offset>(tree.n_nodes(0)) * d.x.rows);
+  EXPECT_EQ(report.levels[2].n_nodes, 32);
+  EXPECT_EQ(report.levels[2].n_parents, 8);
+}
+
+TEST(TrainReport, TrainReportsIndexingAndLevels) {
+  const Synthetic d = MakeData(13, 800, 40);
+  TrainOptions opts;
+  opts.indexer.max_leaf_size = 8;
+  opts.indexer.nr_splits = 4;
+  opts.negative_sampling = NegativeSampling::kTfnMan;
+  TrainReport report;
+  const XLinearModel model = Train(d.x.view(), d.y.view(), opts, Ctx(), &report);
+  ASSERT_GE(model.depth(), 2);
+  ExpectReportMatches(report, model);
+  EXPECT_EQ(report.levels.back().n_nodes, 40);
+}
+
+TEST(TrainReport, IsOptionalAndDoesNotChangeTheModel) {
+  const Synthetic d = MakeData(14, 400, 16);
+  const ClusterChain tree = GroupTree(16);
+  TrainReport report;
+  ExpectSameModel(TrainWithTree(d.x.view(), d.y.view(), tree, {}, Ctx()),
+                  TrainWithTree(d.x.view(), d.y.view(), tree, {}, Ctx(), &report));
+  ExpectSameModel(TrainWithTree(d.x.view(), d.y.view(), tree, {}, Ctx(), nullptr),
+                  TrainWithTree(d.x.view(), d.y.view(), tree, {}, Ctx(), &report));
+  TrainOptions opts;
+  opts.indexer.max_leaf_size = 4;
+  const XLinearModel with_report = Train(d.x.view(), d.y.view(), opts, Ctx(), &report);
+  ExpectSameModel(Train(d.x.view(), d.y.view(), opts, Ctx()), with_report);
+  ExpectReportMatches(report, with_report);
+}
+
 TEST(TrainOptions, ParseAndNameRoundTrip) {
   for (SolverType t : {SolverType::kL2SvcDual, SolverType::kL1SvcDual, SolverType::kLrDual}) {
     EXPECT_EQ(ParseSolverType(SolverTypeName(t)), t);
