@@ -198,6 +198,31 @@ void AtomicFileWriter::Write(const void* data, std::size_t n) {
   WriteUnbuffered(static_cast<const char*>(data), n);
 }
 
+void AtomicFileWriter::WriteAt(std::int64_t offset, const void* data, std::size_t n) {
+  if (temp_path_.empty()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                path_ + ": cannot rewrite earlier bytes of a device or FIFO output");
+  }
+  if (streambuf_) streambuf_->Drain();
+  if (offset < 0 || offset + static_cast<std::int64_t>(n) > bytes_written()) {
+    throw Error(ErrorCode::kInternal, path_ + ": WriteAt outside the bytes written");
+  }
+  Flush();
+  if (fd_ < 0) throw Error(ErrorCode::kIoError, path_ + ": write after a failed write");
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t k = ::pwrite(fd_, p, std::min(n, kMaxWriteCall), offset);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      Fail("pwrite", errno);
+    }
+    if (k == 0) Fail("pwrite", EIO);
+    p += k;
+    offset += k;
+    n -= static_cast<std::size_t>(k);
+  }
+}
+
 char* AtomicFileWriter::Reserve(std::size_t n) {
   if (n > kMaxReserve) throw Error(ErrorCode::kInternal, "AtomicFileWriter::Reserve: too large");
   if (streambuf_) streambuf_->Drain();

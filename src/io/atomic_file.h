@@ -54,6 +54,11 @@ class AtomicFileWriter {
   /// stream's exception mask). Flushed by Commit().
   std::ostream& stream();
 
+  /// Overwrites n bytes at `offset` (< bytes_written()) of the temporary file, e.g. a header
+  /// whose checksum is known only at the end. Flushes the buffer first. Not available when
+  /// writing in place to a device or FIFO. @throws Error(kIoError), Error(kInvalidArgument).
+  void WriteAt(std::int64_t offset, const void* data, std::size_t n);
+
   /// Bytes appended so far (including buffered ones) = offset of the next byte in the file.
   std::int64_t bytes_written() const noexcept {
     return flushed_ + static_cast<std::int64_t>(used_);

@@ -13,12 +13,17 @@
 //          52  uint32[3] zero
 //   payload at 64: int64 indptr[rows + 1], int32 indices[nnz], float32 data[nnz]
 // The file is exactly 64 + 8 (rows + 1) + 8 nnz bytes long.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "io/atomic_file.h"
+#include "io/formats.h"
 #include "io/stream.h"
 #include "io/zip.h"  // for Crc32
 #include "xmr/error.h"
@@ -48,6 +53,37 @@ static_assert(sizeof(Header) == kHeaderBytes, "xmb header must be 64 bytes");
 
 [[noreturn]] void Corrupt(const std::string& msg) { throw Error(ErrorCode::kCorruption, msg); }
 
+// Rows of `a` are valid for writing; messages count rows from `first_row`.
+void CheckRows(const CsrView& a, std::int64_t first_row) {
+  for (Index i = 0; i < a.rows; ++i) {
+    const std::string row = std::to_string(first_row + i);
+    XMR_EXPECTS(a.indptr[i + 1] >= a.indptr[i], ErrorCode::kInvalidArgument,
+                "WriteBinary: indptr not monotone at row " + row);
+    for (Offset k = a.indptr[i]; k < a.indptr[i + 1]; ++k) {
+      XMR_EXPECTS(a.indices[k] >= 0 && a.indices[k] < a.cols &&
+                      (k == a.indptr[i] || a.indices[k] > a.indices[k - 1]),
+                  ErrorCode::kInvalidArgument,
+                  "WriteBinary: row " + row + ": indices out of range or not strictly increasing");
+      XMR_EXPECTS(std::isfinite(a.data[k]), ErrorCode::kInvalidArgument,
+                  "WriteBinary: row " + row + ": non-finite value");
+    }
+  }
+}
+
+Header MakeHeader(std::int64_t rows, std::int64_t cols, std::int64_t nnz, std::uint32_t crc) {
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.endian = kEndianMark;
+  h.version = kVersion;
+  h.layout = 0;
+  h.rows = rows;
+  h.cols = cols;
+  h.nnz = nnz;
+  h.payload_crc = crc;
+  h.header_crc = detail::Crc32(0, &h, offsetof(Header, header_crc));
+  return h;
+}
+
 }  // namespace
 
 void WriteBinary(const std::string& path, const CsrView& a) {
@@ -55,19 +91,7 @@ void WriteBinary(const std::string& path, const CsrView& a) {
               "WriteBinary: negative shape");
   const Offset base = a.rows > 0 ? a.indptr[0] : 0;
   const Offset nnz = a.nnz();
-  for (Index i = 0; i < a.rows; ++i) {
-    XMR_EXPECTS(a.indptr[i + 1] >= a.indptr[i], ErrorCode::kInvalidArgument,
-                "WriteBinary: indptr not monotone at row " + std::to_string(i));
-    for (Offset k = a.indptr[i]; k < a.indptr[i + 1]; ++k) {
-      XMR_EXPECTS(a.indices[k] >= 0 && a.indices[k] < a.cols &&
-                      (k == a.indptr[i] || a.indices[k] > a.indices[k - 1]),
-                  ErrorCode::kInvalidArgument,
-                  "WriteBinary: row " + std::to_string(i) +
-                      ": indices out of range or not strictly increasing");
-      XMR_EXPECTS(std::isfinite(a.data[k]), ErrorCode::kInvalidArgument,
-                  "WriteBinary: row " + std::to_string(i) + ": non-finite value");
-    }
-  }
+  CheckRows(a, 0);
   std::vector<Offset> rebased;
   const Offset* indptr = a.indptr;
   if (a.rows == 0 || base != 0) {
@@ -80,21 +104,12 @@ void WriteBinary(const std::string& path, const CsrView& a) {
   const Index* indices = n > 0 ? a.indices + base : nullptr;
   const float* data = n > 0 ? a.data + base : nullptr;
 
-  Header h{};
-  std::memcpy(h.magic, kMagic, sizeof(kMagic));
-  h.endian = kEndianMark;
-  h.version = kVersion;
-  h.layout = 0;
-  h.rows = a.rows;
-  h.cols = a.cols;
-  h.nnz = nnz;
   std::uint32_t crc = detail::Crc32(0, indptr, indptr_bytes);
   if (n > 0) {
     crc = detail::Crc32(crc, indices, n * sizeof(Index));
     crc = detail::Crc32(crc, data, n * sizeof(float));
   }
-  h.payload_crc = crc;
-  h.header_crc = detail::Crc32(0, &h, offsetof(Header, header_crc));
+  const Header h = MakeHeader(a.rows, a.cols, nnz, crc);
 
   detail::AtomicFileWriter out(path);
   out.Write(&h, sizeof(h));
@@ -104,6 +119,117 @@ void WriteBinary(const std::string& path, const CsrView& a) {
     out.Write(data, n * sizeof(float));
   }
   out.Commit();
+}
+
+// ----- streaming writer ---------------------------------------------------------------------
+
+struct detail::XmbStreamWriter::Impl {
+  explicit Impl(const std::string& p) : path(p), out(p) {}
+  ~Impl() {
+    if (scratch >= 0) ::close(scratch);
+  }
+  void ScratchWrite(const void* p, std::size_t n) {
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {
+      const ssize_t k = ::write(scratch, c, n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) {
+        throw Error(ErrorCode::kIoError, path + ": writing the value scratch file failed: " +
+                                             std::strerror(k < 0 ? errno : EIO));
+      }
+      c += k;
+      n -= static_cast<std::size_t>(k);
+    }
+  }
+  std::string path;
+  detail::AtomicFileWriter out;
+  int scratch = -1;
+  Index cols = 0;
+  std::vector<Offset> indptr;
+  Index next_row = 0;
+  std::uint32_t crc = 0;  // over indptr and the indices written so far
+};
+
+detail::XmbStreamWriter::XmbStreamWriter(const std::string& path, Index cols,
+                                         std::vector<Offset> indptr) {
+  XMR_EXPECTS(cols >= 0 && !indptr.empty() && indptr[0] == 0, ErrorCode::kInvalidArgument,
+              path + ": XmbStreamWriter needs cols >= 0 and an indptr starting at 0");
+  for (std::size_t i = 1; i < indptr.size(); ++i) {
+    XMR_EXPECTS(indptr[i] >= indptr[i - 1], ErrorCode::kInvalidArgument,
+                path + ": XmbStreamWriter: indptr not monotone at row " + std::to_string(i - 1));
+  }
+  impl_ = std::make_unique<Impl>(path);
+  impl_->cols = cols;
+  impl_->indptr = std::move(indptr);
+  // The scratch file lives beside the output (same file system, not /tmp, which may be RAM)
+  // and is unlinked at once, so that nothing is left behind whatever happens.
+  const std::string scratch =
+      impl_->out.temp_path().empty() ? std::string() : impl_->out.temp_path() + ".values";
+  XMR_EXPECTS(!scratch.empty(), ErrorCode::kInvalidArgument,
+              path + ": an .xmb file cannot be streamed to a device or FIFO");
+  impl_->scratch = ::open(scratch.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (impl_->scratch < 0) {
+    throw Error(ErrorCode::kIoError,
+                scratch + ": cannot create scratch file: " + std::strerror(errno));
+  }
+  ::unlink(scratch.c_str());
+  const Header placeholder{};
+  impl_->out.Write(&placeholder, sizeof(placeholder));
+  const std::size_t bytes = impl_->indptr.size() * sizeof(Offset);
+  impl_->out.Write(impl_->indptr.data(), bytes);
+  impl_->crc = detail::Crc32(0, impl_->indptr.data(), bytes);
+}
+
+detail::XmbStreamWriter::~XmbStreamWriter() = default;
+
+void detail::XmbStreamWriter::Append(const CsrView& block) {
+  Impl& m = *impl_;
+  const Index rows = static_cast<Index>(m.indptr.size() - 1);
+  XMR_EXPECTS(block.cols <= m.cols && m.next_row + static_cast<std::int64_t>(block.rows) <= rows,
+              ErrorCode::kInvalidArgument,
+              m.path + ": block does not fit the declared shape (" + std::to_string(rows) + " x " +
+                  std::to_string(m.cols) + ")");
+  CheckRows(CsrView{block.rows, m.cols, block.indptr, block.indices, block.data}, m.next_row);
+  for (Index i = 0; i < block.rows; ++i) {
+    const Index r = m.next_row + i;
+    XMR_EXPECTS(block.indptr[i + 1] - block.indptr[i] == m.indptr[r + 1] - m.indptr[r],
+                ErrorCode::kInvalidArgument,
+                m.path + ": row " + std::to_string(r) + " has a length other than declared");
+  }
+  const Offset b = block.indptr[0], e = block.indptr[block.rows];
+  const std::size_t n = static_cast<std::size_t>(e - b);
+  if (n > 0) {
+    m.out.Write(block.indices + b, n * sizeof(Index));
+    m.crc = detail::Crc32(m.crc, block.indices + b, n * sizeof(Index));
+    m.ScratchWrite(block.data + b, n * sizeof(float));
+  }
+  m.next_row += block.rows;
+}
+
+void detail::XmbStreamWriter::Commit() {
+  Impl& m = *impl_;
+  const Index rows = static_cast<Index>(m.indptr.size() - 1);
+  XMR_EXPECTS(m.next_row == rows, ErrorCode::kInvalidArgument,
+              m.path + ": " + std::to_string(m.next_row) + " rows written, " +
+                  std::to_string(rows) + " declared");
+  if (::lseek(m.scratch, 0, SEEK_SET) != 0) {
+    throw Error(ErrorCode::kIoError, m.path + ": rewinding the value scratch file failed");
+  }
+  std::vector<char> buf(std::size_t{1} << 20);
+  for (;;) {
+    const ssize_t k = ::read(m.scratch, buf.data(), buf.size());
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      throw Error(ErrorCode::kIoError,
+                  m.path + ": reading the value scratch file failed: " + std::strerror(errno));
+    }
+    if (k == 0) break;
+    m.out.Write(buf.data(), static_cast<std::size_t>(k));
+    m.crc = detail::Crc32(m.crc, buf.data(), static_cast<std::size_t>(k));
+  }
+  const Header h = MakeHeader(rows, m.cols, m.indptr.back(), m.crc);
+  m.out.WriteAt(0, &h, sizeof(h));
+  m.out.Commit();
 }
 
 CsrMatrix ReadBinaryCsr(const std::string& path) {

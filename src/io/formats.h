@@ -1,7 +1,9 @@
 // Per-format entry points shared between the files of src/io (internal).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "io/zip.h"
 #include "xmr/sparse.h"
@@ -27,6 +29,41 @@ NpzSparse ReadNpzSparse(const ZipReader& zip);
 
 /// CSR from a zip source holding an .npz (used by ReadMatrix after content sniffing).
 CsrMatrix ReadNpzCsrFrom(const ZipReader& zip);
+
+/// Writes an XMLRepository text file block by block, so that a data set never has to be in
+/// memory whole. The shape is declared up front (it is the header line); Append() takes the
+/// next x.rows rows (x and y row-aligned, validated as WriteXmlRepo does); Commit() checks that
+/// exactly `rows` rows arrived and renames the file into place (atomic, like every writer).
+/// @throws Error(kInvalidArgument) on a bad block or a row count mismatch, Error(kIoError).
+class XmlRepoStreamWriter {
+ public:
+  XmlRepoStreamWriter(const std::string& path, Index rows, Index cols, Index n_labels);
+  ~XmlRepoStreamWriter();
+  void Append(const CsrView& x, const CsrView& y);
+  void Commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Writes an .xmb matrix whose row lengths are known up front (`indptr`, rows + 1 entries from
+/// 0) while its entries arrive in row blocks. Indices go straight to the file, values to an
+/// unlinked scratch file beside it that Commit() appends; the header (with the payload CRC)
+/// is written last. Memory use is O(rows), not O(nnz).
+/// @throws Error(kInvalidArgument) if a block disagrees with indptr or is invalid,
+///         Error(kIoError) on write failures.
+class XmbStreamWriter {
+ public:
+  XmbStreamWriter(const std::string& path, Index cols, std::vector<Offset> indptr);
+  ~XmbStreamWriter();
+  void Append(const CsrView& block);
+  void Commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace detail
 }  // namespace xmr

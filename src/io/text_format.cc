@@ -266,22 +266,47 @@ Dataset ReadDataFile(const std::string& path, const ReadOptions& opts) {
   return ReadSvmLightBody(&reader, &block, block.text, block.first_line, opts);
 }
 
-void WriteXmlRepo(const std::string& path, const CsrView& x, const CsrView& y) {
+struct detail::XmlRepoStreamWriter::Impl {
+  explicit Impl(const std::string& path) : out(path) {}
+  TextOut out;
+  Index rows = 0, cols = 0, n_labels = 0, written = 0;
+};
+
+detail::XmlRepoStreamWriter::XmlRepoStreamWriter(const std::string& path, Index rows, Index cols,
+                                                 Index n_labels) {
+  XMR_EXPECTS(rows >= 0 && cols >= 0 && n_labels >= 0, ErrorCode::kInvalidArgument,
+              path + ": negative shape for an XMLRepository file");
+  impl_ = std::make_unique<Impl>(path);
+  impl_->rows = rows;
+  impl_->cols = cols;
+  impl_->n_labels = n_labels;
+  TextOut& out = impl_->out;
+  out.Int(rows);
+  out.Char(' ');
+  out.Int(cols);
+  out.Char(' ');
+  out.Int(n_labels);
+  out.Char('\n');
+}
+
+detail::XmlRepoStreamWriter::~XmlRepoStreamWriter() = default;
+
+void detail::XmlRepoStreamWriter::Append(const CsrView& x, const CsrView& y) {
   XMR_EXPECTS(x.rows == y.rows, ErrorCode::kInvalidArgument,
               "WriteXmlRepo: x has " + std::to_string(x.rows) + " rows but y has " +
                   std::to_string(y.rows));
-  TextOut out(path);
-  out.Int(x.rows);
-  out.Char(' ');
-  out.Int(x.cols);
-  out.Char(' ');
-  out.Int(y.cols);
-  out.Char('\n');
+  XMR_EXPECTS(x.cols <= impl_->cols && y.cols <= impl_->n_labels, ErrorCode::kInvalidArgument,
+              "WriteXmlRepo: block is wider than the declared shape");
+  XMR_EXPECTS(impl_->written + static_cast<std::int64_t>(x.rows) <= impl_->rows,
+              ErrorCode::kInvalidArgument,
+              "WriteXmlRepo: more rows than the " + std::to_string(impl_->rows) + " declared");
+  TextOut& out = impl_->out;
   for (Index i = 0; i < x.rows; ++i) {
     const SparseVecView xr = x.row(i);
     const SparseVecView yr = y.row(i);
-    CheckRowForWrite(xr, x.cols, true, "WriteXmlRepo: x", i);
-    CheckRowForWrite({yr.nnz, yr.indices, nullptr}, y.cols, true, "WriteXmlRepo: y", i);
+    const Index at = impl_->written + i;
+    CheckRowForWrite(xr, impl_->cols, true, "WriteXmlRepo: x", at);
+    CheckRowForWrite({yr.nnz, yr.indices, nullptr}, impl_->n_labels, true, "WriteXmlRepo: y", at);
     for (Index k = 0; k < yr.nnz; ++k) {
       if (k > 0) out.Char(',');
       out.Int(yr.indices[k]);
@@ -290,6 +315,22 @@ void WriteXmlRepo(const std::string& path, const CsrView& x, const CsrView& y) {
     for (Index k = 0; k < xr.nnz; ++k) out.Pair(' ', xr.indices[k], xr.data[k]);
     out.Char('\n');
   }
+  impl_->written += x.rows;
+}
+
+void detail::XmlRepoStreamWriter::Commit() {
+  XMR_EXPECTS(impl_->written == impl_->rows, ErrorCode::kInvalidArgument,
+              "WriteXmlRepo: " + std::to_string(impl_->written) + " rows written, " +
+                  std::to_string(impl_->rows) + " declared");
+  impl_->out.Commit();
+}
+
+void WriteXmlRepo(const std::string& path, const CsrView& x, const CsrView& y) {
+  XMR_EXPECTS(x.rows == y.rows, ErrorCode::kInvalidArgument,
+              "WriteXmlRepo: x has " + std::to_string(x.rows) + " rows but y has " +
+                  std::to_string(y.rows));
+  detail::XmlRepoStreamWriter out(path, x.rows, x.cols, y.cols);
+  out.Append(x, y);
   out.Commit();
 }
 
