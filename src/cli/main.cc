@@ -594,7 +594,7 @@ int CmdInfo(int argc, char** argv) {
 int CmdConvert(int argc, char** argv) {
   Args args(
       "convert", "(DATA -> DATA | MODEL -> PECOS | PECOS -> MODEL) [options]",
-      "Converts data or models between formats (data is copied as is, never normalised).\n"
+      "Converts data or models between formats (data is copied as is unless --normalize).\n"
       "  data:  xmr convert -d in.txt.xz --x-out X.npz --y-out Y.npz   (.npz, .xmb)\n"
       "         xmr convert -x X.npz -y Y.npz -o out.txt               (XMLRepository text)\n"
       "  model: xmr convert -m model.xmr --pecos-out DIR               (to PECOS layout)\n"
@@ -610,6 +610,10 @@ int CmdConvert(int argc, char** argv) {
                  {"output", "o", "FILE", "write features and labels as XMLRepository text", ""},
                  {"compressed", "", "",
                   "deflate-compress .npz output (PECOS's C++ loader cannot read it)", ""},
+                 {"normalize", "", "",
+                  "L2-normalise feature rows before writing, as xmr train does (so that PECOS "
+                  "trains on exactly what xmr trains on)",
+                  ""},
                  {"model", "m", "FILE",
                   "xmr model file (input with --pecos-out, output with --pecos-in)", ""},
                  {"pecos-out", "", "DIR", "export the model to a PECOS folder", ""},
@@ -679,6 +683,7 @@ int CmdConvert(int argc, char** argv) {
   if (args.Has("y-out") && ds.y.cols == 0) {
     throw UsageError("--y-out: the input has no labels");
   }
+  if (args.Flag("normalize")) NormalizeRowsL2(&ds.x);
   auto write = [&](const std::string& path, const CsrMatrix& m) {
     if (EndsWith(path, ".npz"))
       WriteNpz(path, m.view(), args.Flag("compressed"));

@@ -247,7 +247,7 @@ void ExpectPredictionText(const std::string& text, size_t rows, int k) {
 
 TEST_F(CliTest, HelpOfEveryCommandMentionsItsKeyFlags) {
   const Result top = Ok("--help");
-  for (const char* cmd : {"train", "predict", "eval", "info", "convert"}) {
+  for (const char* cmd : {"train", "predict", "eval", "info", "convert", "synth"}) {
     EXPECT_NE(top.out.find(std::string("  ") + cmd + " "), std::string::npos) << cmd;
   }
   // Each command's help names these (space-separated) flags and values.
@@ -703,3 +703,52 @@ TEST_F(CliTest, EvalRejectsMismatchedPredictions) {
 }
 
 }  // namespace
+
+// ----- synth -------------------------------------------------------------------------------------
+
+TEST_F(CliTest, SynthWritesEveryFormatAndTheFilesTrainAndEvaluate) {
+  const std::string prefix = Path("t");
+  const Result r =
+      Ok("synth -q --preset tiny --scale 0.2 --seed 3 --format text,xmb,npz -o " + Quote(prefix));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  for (const char* f :
+       {".train.txt", ".test.txt", ".train.X.xmb", ".train.Y.xmb", ".test.X.npz", ".test.Y.npz"}) {
+    EXPECT_TRUE(fs::exists(prefix + f)) << f;
+  }
+  // tiny at 0.2: 800 training rows, 200 test rows, 20000 features, 200 labels.
+  const Result info = Ok("info -d " + Quote(prefix + ".train.txt"));
+  EXPECT_EQ(LineStartingWith(info.out, "rows "), "rows 800");
+  // Text and .npz hold the same test split.
+  Ok("convert -q -x " + Quote(prefix + ".test.X.npz") + " -y " + Quote(prefix + ".test.Y.npz") +
+     " -o " + Quote(Path("back.txt")));
+  EXPECT_EQ(ReadFile(Path("back.txt")), ReadFile(prefix + ".test.txt"));
+  // The same seed gives the same bytes; progress goes to stderr unless -q.
+  const Result again = Ok("synth --preset tiny --scale 0.2 --seed 3 -o " + Quote(Path("u")));
+  EXPECT_NE(again.err.find("rows/s"), std::string::npos) << again.err;
+  EXPECT_EQ(ReadFile(Path("u.train.txt")), ReadFile(prefix + ".train.txt"));
+  Ok("train -q -x " + Quote(prefix + ".train.X.xmb") + " -y " + Quote(prefix + ".train.Y.xmb") +
+     " -m " + Quote(Path("m.xmr")));
+  const Result pred =
+      Ok("predict -q -m " + Quote(Path("m.xmr")) + " -d " + Quote(prefix + ".test.txt"));
+  EXPECT_NE(LineStartingWith(pred.out, "P@1 "), "") << pred.out;
+}
+
+TEST_F(CliTest, SynthStatsAndUsageErrors) {
+  const Result st = Ok("synth -q --preset amazon670k --scale 0.005 --stats");
+  EXPECT_NE(st.out.find("amazon670k@0.005: train 2452"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("label exponent"), std::string::npos) << st.out;
+  std::string line = Fails("synth --preset wiki --scale 0.1 -o " + Quote(Path("w")), 2, "synth");
+  EXPECT_NE(line.find("unknown preset 'wiki'"), std::string::npos) << line;
+  EXPECT_NE(line.find("wiki500k"), std::string::npos) << line;
+  line = Fails("synth --preset tiny --scale 0 -o " + Quote(Path("w")), 2, "synth");
+  EXPECT_NE(line.find("--scale"), std::string::npos) << line;
+  line = Fails("synth --preset tiny --format csv -o " + Quote(Path("w")), 2, "synth");
+  EXPECT_NE(line.find("csv"), std::string::npos) << line;
+  line = Fails("synth --preset tiny", 2, "synth");
+  EXPECT_NE(line.find("-o PREFIX"), std::string::npos) << line;
+  line = Fails("synth --preset tiny --signal 2 -o " + Quote(Path("w")), 2, "synth");
+  EXPECT_NE(line.find("signal"), std::string::npos) << line;
+  Fails("synth --preset tiny -o " + Quote(Path("missing-dir/w")), 1, "synth");
+  EXPECT_FALSE(fs::exists(Path("w.train.txt")));
+}
