@@ -201,4 +201,24 @@ XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChai
   return model;
 }
 
+namespace detail {
+
+XLinearModel TrainWithSolver(const CsrView& x, const CsrView& y, const ClusterChain& tree,
+                             const TrainOptions& opts, const Context& ctx, LevelSolver* solver,
+                             TrainReport* report) {
+  XMR_EXPECTS(solver != nullptr, ErrorCode::kInvalidArgument, "TrainWithSolver: null solver");
+  const Timer call;
+  if (report) *report = TrainReport{};
+  opts.Validate();
+  CheckData(x, y);
+  tree.Validate();
+  XMR_EXPECTS(tree.depth() >= 1 && tree.n_labels() == y.cols, ErrorCode::kInvalidArgument,
+              "the tree's last level has " + std::to_string(tree.n_labels()) + " nodes but y has " +
+                  std::to_string(y.cols) + " labels");
+  XLinearModel model = TrainLevels(x, y, tree, opts, ctx, solver, report);
+  if (report) report->total_seconds = call.Seconds();
+  return model;
+}
+
+}  // namespace detail
 }  // namespace xmr

@@ -68,6 +68,17 @@ std::unique_ptr<LevelSolver> MakeCudaLevelSolver(const Context& ctx);
 /// the CUDA build until the CUDA level solver exists). Never throws, never touches a device.
 bool CudaLevelSolverAvailable() noexcept;
 
+namespace detail {
+/// Checks shapes and parent ids of a problem (row-level checks happen while gathering).
+/// @throws Error(kInvalidArgument) "LevelProblem: ..." naming what is wrong.
+void ValidateLevelProblem(const LevelProblem& p);
+
+/// TrainWithTree() with a given backend (tests: the lock-step host emulation, the GPU solver).
+XLinearModel TrainWithSolver(const CsrView& x, const CsrView& y, const ClusterChain& tree,
+                             const TrainOptions& opts, const Context& ctx, LevelSolver* solver,
+                             TrainReport* report = nullptr);
+}  // namespace detail
+
 /// Picks the backend with ResolveDevice(ctx): kCpu -> the CPU solver; kCuda -> the CUDA solver.
 /// With device=auto on a machine with a GPU but no CUDA level solver in this build, it trains
 /// on the CPU and says so on stderr. An explicit device=cuda never falls back.
