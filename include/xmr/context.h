@@ -25,6 +25,9 @@ struct Context {
   std::uint64_t seed = 0;
   /// 0: silent; 1: progress lines on stderr (default); 2: debug detail.
   int verbose = 1;
+  /// Device memory the CUDA training backend may use for one wave of parents, in bytes;
+  /// 0 = 80% of the memory free on the device when training starts.
+  std::int64_t gpu_memory_bytes = 0;
 
   /// `threads` resolved to a positive number.
   int NumThreads() const;

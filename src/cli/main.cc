@@ -163,6 +163,9 @@ Context MakeContext(const Args& args) {
   ctx.verbose = args.Flag("quiet") ? 0 : (args.Flag("verbose") ? 2 : 1);
   ctx.seed = args.UInt64("seed", 0);
   if (args.Has("device")) ctx.device = AsUsage([&] { return ParseDeviceKind(args.Str("device")); });
+  if (args.Has("gpu-memory")) {
+    ctx.gpu_memory_bytes = static_cast<std::int64_t>(IntAtLeast(args, "gpu-memory", 0, 0)) << 20;
+  }
   return ctx;
 }
 
@@ -259,38 +262,41 @@ int CmdTrain(int argc, char** argv) {
       "train", "(-d FILE | -x FILE -y FILE) -m MODEL [options]",
       "Builds the label tree (PIFA + hierarchical 2-means) and trains an XR-Linear model.\n"
       "Progress (level, nodes, seconds) goes to stderr; a summary line ends it.",
-      Concat(Concat(DataOptions(), CommonOptions()),
-             {
-                 {"model", "m", "FILE", "output model file (required)", ""},
-                 {"seed", "", "N", "random seed (same seed = same model, any thread count)", "0"},
-                 {"device", "", "DEV",
-                  "auto | cpu | cuda (cuda fails without a usable GPU; no CPU fallback)", "auto"},
-                 {"nr-splits", "", "B", "branching factor of the label tree (a power of two)",
-                  std::to_string(d.indexer.nr_splits)},
-                 {"max-leaf-size", "", "N", "largest leaf cluster",
-                  std::to_string(d.indexer.max_leaf_size)},
-                 {"kmeans-max-iter", "", "N", "iterations per 2-means split",
-                  std::to_string(d.indexer.kmeans_max_iter)},
-                 {"solver", "s", "S", "l2-svc | l1-svc | lr", "l2-svc"},
-                 {"cp", "", "C", "loss weight of positives", "1"},
-                 {"cn", "", "C", "loss weight of negatives", "1"},
-                 {"bias", "", "B", "bias feature value (0 = none)", "1"},
-                 {"eps", "", "E", "solver stopping tolerance", "0.1"},
-                 {"max-iter", "", "N", "solver passes", std::to_string(d.solver.max_iter)},
-                 {"threshold", "", "T", "prune weights with |w| below T", "0.1"},
-                 {"max-nonzeros", "", "N", "keep at most N weights per label (0 = all)", "0"},
-                 {"neg", "", "NS", "negative sampling: tfn | man | tfn+man", "tfn"},
-                 {"man-beam", "", "N", "beam used for matcher-aware negatives",
-                  std::to_string(d.man_beam_size)},
-                 {"beam", "b", "N", "default beam size stored in the model",
-                  std::to_string(d.beam_size)},
-                 {"top-k", "k", "N", "default top-k stored in the model", std::to_string(d.top_k)},
-                 {"post-processor", "", "PP",
-                  "default post-processor stored in the model: noop | sigmoid | log-sigmoid | "
-                  "lP-hinge | log-lP-hinge (P = 1..4)",
-                  d.post_processor},
-                 {"pecos-out", "", "DIR", "also export the model in PECOS's folder layout", ""},
-             }));
+      Concat(
+          Concat(DataOptions(), CommonOptions()),
+          {
+              {"model", "m", "FILE", "output model file (required)", ""},
+              {"seed", "", "N", "random seed (same seed = same model, any thread count)", "0"},
+              {"device", "", "DEV",
+               "auto | cpu | cuda (cuda fails without a usable GPU; no CPU fallback)", "auto"},
+              {"gpu-memory", "", "MB",
+               "device memory one wave of the GPU solver may use; 0 = 80% of the free memory", "0"},
+              {"nr-splits", "", "B", "branching factor of the label tree (a power of two)",
+               std::to_string(d.indexer.nr_splits)},
+              {"max-leaf-size", "", "N", "largest leaf cluster",
+               std::to_string(d.indexer.max_leaf_size)},
+              {"kmeans-max-iter", "", "N", "iterations per 2-means split",
+               std::to_string(d.indexer.kmeans_max_iter)},
+              {"solver", "s", "S", "l2-svc | l1-svc | lr", "l2-svc"},
+              {"cp", "", "C", "loss weight of positives", "1"},
+              {"cn", "", "C", "loss weight of negatives", "1"},
+              {"bias", "", "B", "bias feature value (0 = none)", "1"},
+              {"eps", "", "E", "solver stopping tolerance", "0.1"},
+              {"max-iter", "", "N", "solver passes", std::to_string(d.solver.max_iter)},
+              {"threshold", "", "T", "prune weights with |w| below T", "0.1"},
+              {"max-nonzeros", "", "N", "keep at most N weights per label (0 = all)", "0"},
+              {"neg", "", "NS", "negative sampling: tfn | man | tfn+man", "tfn"},
+              {"man-beam", "", "N", "beam used for matcher-aware negatives",
+               std::to_string(d.man_beam_size)},
+              {"beam", "b", "N", "default beam size stored in the model",
+               std::to_string(d.beam_size)},
+              {"top-k", "k", "N", "default top-k stored in the model", std::to_string(d.top_k)},
+              {"post-processor", "", "PP",
+               "default post-processor stored in the model: noop | sigmoid | log-sigmoid | "
+               "lP-hinge | log-lP-hinge (P = 1..4)",
+               d.post_processor},
+              {"pecos-out", "", "DIR", "also export the model in PECOS's folder layout", ""},
+          }));
   if (!args.Parse(argc, argv, 2)) return 0;
   const std::string model_path = args.Required("model");
   const Context ctx = MakeContext(args);

@@ -11,4 +11,13 @@ std::unique_ptr<LevelSolver> MakeCudaLevelSolver(const Context&) {
               "CUDA training requested but xmr was built without CUDA (XMR_ENABLE_CUDA=OFF)");
 }
 
+namespace detail {
+std::unique_ptr<LevelSolver> MakeCudaLevelSolver(const Context& ctx, std::int64_t) {
+  return xmr::MakeCudaLevelSolver(ctx);
+}
+GpuSolverStats GetGpuSolverStats() { return {}; }
+void ResetGpuSolverStats() {}
+double MeasureGpuCopyBandwidthGBs() { return 0.0; }
+}  // namespace detail
+
 }  // namespace xmr

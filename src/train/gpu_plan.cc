@@ -52,7 +52,7 @@ void ParentInstances(const LevelProblem& p, Index parent, const Index* children,
 }  // namespace
 
 std::int64_t ParentBytes(std::int64_t n, std::int64_t d, std::int64_t B, std::int64_t nnz,
-                         bool with_cost) {
+                         bool with_cost, bool heavy) {
   const std::int64_t pairs = n * B;
   std::int64_t b = 0;
   b += Round256(8 * (n + 1)) + Round256(4 * nnz) + Round256(4 * nnz) + Round256(4 * n);
@@ -60,10 +60,17 @@ std::int64_t ParentBytes(std::int64_t n, std::int64_t d, std::int64_t B, std::in
   b += Round256(4 * pairs) + Round256(pairs);
   b += Round256(4 * d * B) + Round256(4 * B);
   b += Round256(8 * d * B);  // candidates: worst case every weight survives
+  if (heavy) {
+    // Newton-CG: 6 more (d + 1) x B and 5 n x B matrices, the transposed rows (CSR of X^T with
+    // 32-bit offsets) and cuSPARSE's work buffers (bounded by one more n x B).
+    b += 6 * Round256(4 * (d + 1) * B) + 6 * Round256(4 * n * B);
+    b += Round256(4 * (d + 1)) + 2 * Round256(4 * nnz) + Round256(4 * (n + 1));
+  }
   return b;
 }
 
-LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int threads) {
+LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int threads,
+                    std::int64_t heavy_rows, bool newton) {
   XMR_EXPECTS(budget_bytes > 0, ErrorCode::kInvalidArgument,
               "PlanLevel: the memory budget must be > 0");
   ValidateLevelProblem(p);
@@ -127,6 +134,7 @@ LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int thread
   plan.child_ptr.assign(1, 0);
   plan.inst_ptr.assign(1, 0);
   plan.bytes.resize(np);
+  plan.heavy.assign(np, 0);
   for (std::size_t q = 0; q < np; ++q) {
     const Index k = plan.parents[q];
     plan.children.insert(plan.children.end(), all_children.begin() + all_child_ptr[k],
@@ -135,6 +143,7 @@ LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int thread
     plan.instances.insert(plan.instances.end(), inst[q].begin(), inst[q].end());
     plan.inst_ptr.push_back(static_cast<Offset>(plan.instances.size()));
     const std::int64_t n = static_cast<std::int64_t>(inst[q].size());
+    plan.heavy[q] = newton && heavy_rows > 0 && n >= heavy_rows;
     plan.bytes[q] = ParentBytes(n, plan.n_local[q], child_count[k], plan.nnz[q], plan.with_cost);
     if (plan.bytes[q] > budget_bytes) {
       throw Error(
@@ -182,6 +191,7 @@ WaveData BuildWave(const LevelProblem& p, const LevelPlan& plan, std::size_t w, 
   wave.d.resize(m);
   wave.B.resize(m);
   wave.parent_id.resize(m);
+  wave.heavy.assign(plan.heavy.begin() + wave.first, plan.heavy.begin() + wave.last);
   for (std::size_t i = 0; i < m; ++i) {
     const std::size_t q = wave.first + i;
     const std::int64_t n = plan.inst_ptr[q + 1] - plan.inst_ptr[q];
@@ -310,8 +320,17 @@ lockstep::SolveParams MakeSolveParams(const SolverOptions& opts, float bias, std
   return sp;
 }
 
-WaveResult SolveWaveOnHost(const WaveData& wave, const lockstep::SolveParams& sp, float threshold,
-                           int threads) {
+NewtonParams MakeNewtonParams(const SolverOptions& opts, float bias) {
+  NewtonParams np;
+  np.cp = opts.cp;
+  np.cn = opts.cn;
+  np.bias = bias > 0 ? static_cast<double>(bias) : 0.0;
+  np.max_newton = std::max(10, std::min(opts.max_iter, 100));
+  return np;
+}
+
+WaveResult SolveWaveOnHost(const WaveData& wave, const lockstep::SolveParams& sp,
+                           const NewtonParams& np, float threshold, int threads) {
   const std::size_t m = wave.n.size();
   const std::int64_t children = wave.child_off[m];
   std::vector<float> w(wave.w_off[m], 0.0f), alpha(wave.pair_off[m]);
@@ -323,6 +342,22 @@ WaveResult SolveWaveOnHost(const WaveData& wave, const lockstep::SolveParams& sp
   ParallelFor(static_cast<std::int64_t>(m), threads, [&](std::int64_t i, int) {
     const lockstep::ParentBlock b = WaveParent(wave, static_cast<std::size_t>(i), w.data(),
                                                res.bias_w.data(), alpha.data(), shrunk.data());
+    if (wave.heavy[i]) {
+      HostNewtonOps ops(b, np);
+      NewtonStats ns;
+      std::vector<char> done;
+      const std::vector<float>& sol = ops.Matrix(SolveNewtonCg(&ops, np, &ns, &done));
+      std::copy(sol.begin(), sol.begin() + static_cast<std::int64_t>(b.d) * b.B, b.w);
+      for (std::int32_t k = 0; k < b.B; ++k) {
+        b.bias_w[k] = np.bias > 0 ? sol[static_cast<std::size_t>(b.d) * b.B + k] : 0.0f;
+        lockstep::ChildStats& cs = res.stats[wave.child_off[i] + k];
+        cs.iterations = ns.newton_iterations;
+        cs.converged = done[k];
+        cs.updates = ns.cg_iterations;
+        count[wave.child_off[i] + k] = lockstep::CountKept(b, k, threshold);
+      }
+      return;
+    }
     lockstep::SolveParams ps = sp;
     ps.parent = static_cast<std::uint64_t>(wave.parent_id[i]);
     for (std::int32_t k = 0; k < b.B; ++k) {
@@ -403,16 +438,19 @@ namespace {
 
 class LockstepHostLevelSolver final : public LevelSolver {
  public:
-  LockstepHostLevelSolver(const Context& ctx, std::int64_t budget) : ctx_(ctx), budget_(budget) {}
+  LockstepHostLevelSolver(const Context& ctx, std::int64_t budget, std::int64_t heavy_rows)
+      : ctx_(ctx), budget_(budget), heavy_rows_(heavy_rows) {}
 
   CscMatrix Solve(const LevelProblem& p, const SolverOptions& opts) override {
     opts.Validate();
     const lockstep::SolveParams sp = MakeSolveParams(opts, p.bias, ctx_.seed);
-    const LevelPlan plan = PlanLevel(p, budget_, ctx_.NumThreads());
+    const NewtonParams np = MakeNewtonParams(opts, p.bias);
+    const LevelPlan plan =
+        PlanLevel(p, budget_, ctx_.NumThreads(), heavy_rows_, opts.type == SolverType::kL2SvcDual);
     LevelAssembler out(plan, opts, p.bias);
     for (std::size_t w = 0; w < plan.n_waves(); ++w) {
       const WaveData wave = BuildWave(p, plan, w, ctx_.NumThreads());
-      out.Add(wave, SolveWaveOnHost(wave, sp, opts.threshold, ctx_.NumThreads()));
+      out.Add(wave, SolveWaveOnHost(wave, sp, np, opts.threshold, ctx_.NumThreads()));
     }
     return out.Finish();
   }
@@ -421,13 +459,15 @@ class LockstepHostLevelSolver final : public LevelSolver {
  private:
   Context ctx_;
   std::int64_t budget_;
+  std::int64_t heavy_rows_;
 };
 
 }  // namespace
 
 std::unique_ptr<LevelSolver> MakeLockstepHostLevelSolver(const Context& ctx,
-                                                         std::int64_t budget_bytes) {
-  return std::make_unique<LockstepHostLevelSolver>(ctx, budget_bytes);
+                                                         std::int64_t budget_bytes,
+                                                         std::int64_t heavy_rows) {
+  return std::make_unique<LockstepHostLevelSolver>(ctx, budget_bytes, heavy_rows);
 }
 
 }  // namespace detail

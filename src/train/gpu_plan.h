@@ -7,8 +7,9 @@
 //    whose device memory stays under a budget.
 //  * BuildWave(): the arrays one wave uploads: the parents' rows in local feature ids, squared
 //    norms, labels, costs, and the offsets of every per-parent slice (CSR-like, 64-bit).
-//  * SolveWaveOnHost() / FinishLevel(): the host emulation of the device kernels (the same
-//    lockstep.h code, one child after the other) and the assembly of the pruned CSC that every
+//  * SolveWaveOnHost() / LevelAssembler: the host emulation of the device kernels (the same
+//    lockstep.h code, one child after the other; Newton-CG through HostNewtonOps for heavy
+//    parents) and the assembly of the pruned CSC that every
 //    LevelSolver returns. The "lockstep-host" solver (MakeLockstepHostLevelSolver) runs the whole
 //    GPU algorithm on the CPU: the GPU tests compare the device against it weight for weight.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include "train/level_solver.h"
 #include "train/lockstep.h"
+#include "train/newton_cg.h"
 
 namespace xmr {
 namespace detail {
@@ -35,6 +37,7 @@ struct LevelPlan {
   std::vector<Offset> nnz;            ///< per planned parent: nnz of its rows
   std::vector<Index> n_local;         ///< per planned parent: number of local features d_p
   std::vector<std::int64_t> bytes;    ///< per planned parent: device bytes (see ParentBytes)
+  std::vector<char> heavy;            ///< per planned parent: solved by Newton-CG (see PlanLevel)
   std::vector<std::size_t> wave_ptr;  ///< waves: parents [wave_ptr[w], wave_ptr[w + 1])
   bool with_cost = false;
   std::int64_t max_wave_bytes = 0;  ///< largest wave
@@ -46,15 +49,21 @@ struct LevelPlan {
 /// Device bytes one parent needs while it is solved: rows (8 B per nnz + 8 per row + 4 sqnorm),
 /// labels (1 B per pair), costs (4 B per pair if any), alpha + shrink flags (5 B per pair),
 /// W (4 B per local feature x child), bias weights, and the pruned output (worst case 8 B per
-/// weight), rounded up to 256 B per array.
+/// weight), rounded up to 256 B per array; heavy (Newton-CG) parents add the solver's matrices.
 std::int64_t ParentBytes(std::int64_t n, std::int64_t d, std::int64_t B, std::int64_t nnz,
-                         bool with_cost);
+                         bool with_cost, bool heavy = false);
 
-/// Plans a level. `budget_bytes` bounds the device memory of one wave (> 0).
+/// Default instance count from which a parent is "heavy" (Newton-CG instead of lock-step CD).
+constexpr std::int64_t kDefaultHeavyRows = 16384;
+
+/// Plans a level. `budget_bytes` bounds the device memory of one wave (> 0). Parents with at
+/// least `heavy_rows` instances are marked heavy when `newton` is true (L2-loss only: Newton
+/// needs a twice-differentiable loss); heavy_rows <= 0 marks none.
 /// @throws Error(kInvalidArgument) on an inconsistent problem (as the CPU solver),
 ///         Error(kOutOfMemory) if a single parent needs more than the budget (the message
 ///         names the parent, its size and the budget).
-LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int threads);
+LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int threads,
+                    std::int64_t heavy_rows = 0, bool newton = false);
 
 /// The host arrays of one wave, ready to upload. Offsets are per wave, from 0.
 struct WaveData {
@@ -67,6 +76,7 @@ struct WaveData {
   std::vector<std::int64_t> child_off;  ///< into bias_w / per-child outputs (B_p)
   std::vector<std::int32_t> n, d, B;
   std::vector<std::int64_t> parent_id;  ///< global parent ids (permutation keys)
+  std::vector<char> heavy;              ///< Newton-CG parents
   // Concatenated data.
   std::vector<std::int64_t> indptr;  ///< per parent n_p + 1 entries, each slice from 0
   std::vector<std::int32_t> idx;     ///< local feature ids
@@ -99,9 +109,13 @@ struct WaveResult {
   std::vector<lockstep::ChildStats> stats;  ///< per child
 };
 
-/// Runs the lock-step solver on the host for one wave (parallel over parents).
-WaveResult SolveWaveOnHost(const WaveData& wave, const lockstep::SolveParams& sp, float threshold,
-                           int threads);
+/// Newton-CG parameters for a level from the solver options.
+NewtonParams MakeNewtonParams(const SolverOptions& opts, float bias);
+
+/// Runs the wave on the host (parallel over parents): lock-step CD for light parents,
+/// Newton-CG (HostNewtonOps) for heavy ones.
+WaveResult SolveWaveOnHost(const WaveData& wave, const lockstep::SolveParams& sp,
+                           const NewtonParams& np, float threshold, int threads);
 
 /// Accumulates wave results into the level's pruned CSC (rows = n_features + 1, bias last).
 class LevelAssembler {
@@ -123,9 +137,11 @@ class LevelAssembler {
 };
 
 /// The whole GPU algorithm run on the host (for tests and as the device's reference).
-/// `budget_bytes` plays the role of the device memory budget (to exercise waves).
+/// `budget_bytes` plays the role of the device memory budget (to exercise waves); parents with
+/// >= heavy_rows instances go to Newton-CG under the L2 loss (0: none).
 std::unique_ptr<LevelSolver> MakeLockstepHostLevelSolver(const Context& ctx,
-                                                         std::int64_t budget_bytes);
+                                                         std::int64_t budget_bytes,
+                                                         std::int64_t heavy_rows = 0);
 
 }  // namespace detail
 }  // namespace xmr

@@ -4,6 +4,7 @@
 // src/train/cuda_level_solver_stub.cc when xmr is built with XMR_ENABLE_CUDA=OFF).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "xmr/context.h"
@@ -72,6 +73,28 @@ namespace detail {
 /// Checks shapes and parent ids of a problem (row-level checks happen while gathering).
 /// @throws Error(kInvalidArgument) "LevelProblem: ..." naming what is wrong.
 void ValidateLevelProblem(const LevelProblem& p);
+
+/// The CUDA backend with a given heavy-parent threshold (instances from which a parent is
+/// solved by Newton-CG; 0 = never), for tests. @throws like MakeCudaLevelSolver.
+std::unique_ptr<LevelSolver> MakeCudaLevelSolver(const Context& ctx, std::int64_t heavy_rows);
+
+/// Device-side timings of the CUDA level solver, accumulated over the process (all zero in
+/// builds without CUDA). Bytes are an estimate of the DRAM traffic of the lock-step kernel:
+/// per visit the weight entries of the row (4 B each) plus label, flag and alpha (6 B), per
+/// update the written weights, per pass of a parent its rows (8 B per nonzero).
+struct GpuSolverStats {
+  double lockstep_ms = 0;     ///< lock-step CD kernel time (CUDA events)
+  double lockstep_bytes = 0;  ///< estimated bytes moved by it
+  double newton_ms = 0;       ///< Newton-CG time for heavy parents (CUDA events)
+  std::int64_t heavy_parents = 0;
+  std::int64_t light_parents = 0;
+  double upload_ms = 0;  ///< host-to-device copies of the waves
+};
+GpuSolverStats GetGpuSolverStats();
+void ResetGpuSolverStats();
+/// Device-to-device copy bandwidth measured on the current device (GB/s counting read and
+/// write), the practical ceiling the solver's bandwidth is compared with; 0 without CUDA.
+double MeasureGpuCopyBandwidthGBs();
 
 /// TrainWithTree() with a given backend (tests: the lock-step host emulation, the GPU solver).
 XLinearModel TrainWithSolver(const CsrView& x, const CsrView& y, const ClusterChain& tree,

@@ -107,7 +107,8 @@ struct SolveParams {
 struct ChildStats {
   std::int32_t iterations = 0;
   std::int32_t converged = 0;
-  std::int64_t updates = 0;
+  std::int64_t visits = 0;   ///< (instance, pass) pairs examined (not shrunk)
+  std::int64_t updates = 0;  ///< visits that changed alpha
 };
 
 /// Solves child k of the parent (dual CD with shrinking; see dual_cd.cc SolveSvc, which this
@@ -138,6 +139,7 @@ XMR_HD ChildStats SolveChildSvc(const ParentBlock& p, std::int32_t k, const Solv
       const std::int64_t rk = r * B + k;
       const std::uint8_t lab = p.label[rk];
       if (lab == kNotMember || p.shrunk[rk]) continue;
+      ++st.visits;
       const int yi = lab == kPositive ? 1 : -1;
       const std::int64_t beg = p.indptr[r], end = p.indptr[r + 1];
       float dot = 0.0f;

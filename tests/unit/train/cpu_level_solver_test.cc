@@ -267,15 +267,24 @@ TEST(LevelSolverFactory, CpuDeviceGivesCpuSolver) {
   EXPECT_EQ(MakeCpuLevelSolver(Ctx(1))->device(), DeviceKind::kCpu);
 }
 
-TEST(LevelSolverFactory, AutoTrainsOnCpuWhileNoCudaSolverExists) {
+TEST(LevelSolverFactory, CudaSolverExistsExactlyInCudaBuilds) {
+#if defined(XMR_WITH_CUDA)
+  EXPECT_TRUE(CudaLevelSolverAvailable());
+#else
+  EXPECT_FALSE(CudaLevelSolverAvailable());
+#endif
+}
+
+TEST(LevelSolverFactory, AutoTrainsOnCpuWithoutAGpu) {
+  if (CudaDeviceCount() > 0) GTEST_SKIP() << "a GPU is present (tests/unit/cuda covers it)";
   Context ctx = Ctx(1);
   ctx.device = DeviceKind::kAuto;
-  ASSERT_FALSE(CudaLevelSolverAvailable());
   EXPECT_EQ(MakeLevelSolver(ctx)->device(), DeviceKind::kCpu);
 }
 
 TEST(LevelSolverFactory, ExplicitCudaIsNotSupportedHere) {
-  // No GPU (or no CUDA level solver yet): an explicit device=cuda never falls back.
+  if (CudaDeviceCount() > 0) GTEST_SKIP() << "a GPU is present (tests/unit/cuda covers it)";
+  // No GPU (or no CUDA build): an explicit device=cuda never falls back.
   Context ctx = Ctx(1);
   ctx.device = DeviceKind::kCuda;
   try {

@@ -234,6 +234,44 @@ TEST(LockstepHostSolver, RejectsInconsistentProblemsLikeTheCpuSolver) {
               ErrorCode::kInvalidArgument, {"parent_of_node[1] = 7"});
 }
 
+// Newton-CG (heavy parents) solves the primal of the same L2-loss problems: run tightly, it
+// reaches the dual solver's optimum.
+TEST(NewtonCg, ReachesTheDualSolversOptimum) {
+  const RandomLevel lv = MakeLevel(29, 300, 70, {4, 6, 3}, /*extra_rate=*/0.2);
+  for (const bool with_cost : {false, true}) {
+    const LevelProblem p = lv.View(with_cost);
+    SolverOptions opts;
+    opts.eps = 1e-6f;
+    opts.max_iter = 5000;
+    opts.threshold = 0.0f;
+    const CscMatrix cpu = MakeCpuLevelSolver(Quiet(2))->Solve(p, opts);
+    opts.max_iter = 100;  // Newton steps
+    const detail::LevelPlan plan = PlanLevel(p, kHuge, 1, /*heavy_rows=*/1, true);
+    for (const char h : plan.heavy) ASSERT_TRUE(h);
+    const detail::WaveData wave = detail::BuildWave(p, plan, 0, 1);
+    detail::NewtonParams np = detail::MakeNewtonParams(opts, p.bias);
+    np.eps = 1e-7;
+    np.cg_eps = 1e-3;
+    const detail::WaveResult res =
+        detail::SolveWaveOnHost(wave, detail::MakeSolveParams(opts, p.bias, 0), np, 0.0f, 2);
+    detail::LevelAssembler out(plan, opts, p.bias);
+    out.Add(wave, res);
+    const CscMatrix newton = out.Finish();
+    EXPECT_EQ(out.unconverged, 0);
+    const std::vector<float> a = Dense(cpu), b = Dense(newton);
+    double max_diff = 0, max_abs = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
+      max_abs = std::max(max_abs, static_cast<double>(std::fabs(a[i])));
+    }
+    EXPECT_GT(max_abs, 0.1);
+    EXPECT_LT(max_diff, 2e-3 * std::max(1.0, max_abs)) << "cost " << with_cost;
+  }
+  // L1 loss is not differentiable: heavy parents stay on lock-step CD.
+  const detail::LevelPlan l1 = PlanLevel(lv.View(), kHuge, 1, 1, /*newton=*/false);
+  for (const char h : l1.heavy) EXPECT_FALSE(h);
+}
+
 // The whole GPU algorithm, emulated on the host, trains Bibtex to the CPU solver's accuracy.
 TEST(LockstepHostSolver, BibtexPrecisionWithinThreeTenthsOfTheCpuSolver) {
   Dataset train = ReadDataFile(std::string(XMR_SOURCE_DIR) + "/data/bibtex_train.txt.xz");
@@ -246,7 +284,9 @@ TEST(LockstepHostSolver, BibtexPrecisionWithinThreeTenthsOfTheCpuSolver) {
   const CsrMatrix emb = PifaEmbedding(train.x.view(), train.y.view(), ctx);
   const ClusterChain tree = HierarchicalKMeans(emb.view(), opts.indexer, ctx);
   auto cpu_solver = MakeCpuLevelSolver(ctx);
-  auto ls_solver = detail::MakeLockstepHostLevelSolver(ctx, kHuge);
+  // Parents with >= 1000 instances (the top two levels here) go to Newton-CG, as heavy
+  // parents do on the GPU; the rest to lock-step CD.
+  auto ls_solver = detail::MakeLockstepHostLevelSolver(ctx, kHuge, /*heavy_rows=*/1000);
   const XLinearModel cpu =
       detail::TrainWithSolver(train.x.view(), train.y.view(), tree, opts, ctx, cpu_solver.get());
   const XLinearModel ls =
