@@ -77,21 +77,7 @@ TEST(CudaLevelSolver, HeavyParentsMatchTheHostNewtonCg) {
     opts.threshold = 0.0f;
     const CscMatrix host = detail::MakeLockstepHostLevelSolver(Gpu(), kHuge, 1)->Solve(p, opts);
     const CscMatrix gpu = detail::MakeCudaLevelSolver(Gpu(), 1)->Solve(p, opts);
-    ASSERT_EQ(host.rows, gpu.rows);
-    ASSERT_EQ(host.cols, gpu.cols);
-    std::vector<float> a(static_cast<std::size_t>(host.rows) * host.cols, 0.0f), b = a;
-    for (Index c = 0; c < host.cols; ++c) {
-      for (Offset e = host.indptr[c]; e < host.indptr[c + 1]; ++e) {
-        a[static_cast<std::size_t>(c) * host.rows + host.indices[e]] = host.data[e];
-      }
-      for (Offset e = gpu.indptr[c]; e < gpu.indptr[c + 1]; ++e) {
-        b[static_cast<std::size_t>(c) * gpu.rows + gpu.indices[e]] = gpu.data[e];
-      }
-    }
-    double max_diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
-    }
+    const double max_diff = testing_util::MaxAbsDiff(host, gpu);
     EXPECT_LT(max_diff, 1e-3) << "cost " << with_cost;
   }
 }

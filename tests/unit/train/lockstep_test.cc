@@ -159,17 +159,6 @@ TEST(LevelPlan, ParentBytesCountsEveryArray) {
   EXPECT_GT(detail::ParentBytes(10, 2000, 4, 50, false), b);
 }
 
-// Dense weights of a level result (columns x rows), for comparisons with a tolerance.
-std::vector<float> Dense(const CscMatrix& w) {
-  std::vector<float> d(static_cast<std::size_t>(w.rows) * w.cols, 0.0f);
-  for (Index c = 0; c < w.cols; ++c) {
-    for (Offset e = w.indptr[c]; e < w.indptr[c + 1]; ++e) {
-      d[static_cast<std::size_t>(c) * w.rows + w.indices[e]] = w.data[e];
-    }
-  }
-  return d;
-}
-
 class LockstepVsCpu : public ::testing::TestWithParam<SolverType> {};
 
 // Both solve the same strictly convex problems; run to a tight tolerance without pruning, the
@@ -185,13 +174,8 @@ TEST_P(LockstepVsCpu, ConvergeToTheSameWeights) {
     opts.threshold = 0.0f;
     const CscMatrix cpu = MakeCpuLevelSolver(Quiet(2))->Solve(p, opts);
     const CscMatrix ls = detail::MakeLockstepHostLevelSolver(Quiet(2), kHuge)->Solve(p, opts);
-    const std::vector<float> a = Dense(cpu), b = Dense(ls);
-    ASSERT_EQ(a.size(), b.size());
-    double max_diff = 0, max_abs = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
-      max_abs = std::max(max_abs, static_cast<double>(std::fabs(a[i])));
-    }
+    double max_abs = 0;
+    const double max_diff = testing_util::MaxAbsDiff(cpu, ls, &max_abs);
     EXPECT_GT(max_abs, 0.1);
     EXPECT_LT(max_diff, 2e-3 * std::max(1.0, max_abs)) << "cost " << with_cost;
   }
@@ -258,12 +242,8 @@ TEST(NewtonCg, ReachesTheDualSolversOptimum) {
     out.Add(wave, res);
     const CscMatrix newton = out.Finish();
     EXPECT_EQ(out.unconverged, 0);
-    const std::vector<float> a = Dense(cpu), b = Dense(newton);
-    double max_diff = 0, max_abs = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[i] - b[i])));
-      max_abs = std::max(max_abs, static_cast<double>(std::fabs(a[i])));
-    }
+    double max_abs = 0;
+    const double max_diff = testing_util::MaxAbsDiff(cpu, newton, &max_abs);
     EXPECT_GT(max_abs, 0.1);
     EXPECT_LT(max_diff, 2e-3 * std::max(1.0, max_abs)) << "cost " << with_cost;
   }

@@ -98,5 +98,28 @@ inline RandomLevel MakeLevel(unsigned seed, Index n, Index d, const std::vector<
   return lv;
 }
 
+/// Largest |a - b| over the entries of two level results of the same shape (as dense
+/// matrices); *max_abs (optional) receives the largest |a|.
+inline double MaxAbsDiff(const CscMatrix& a, const CscMatrix& b, double* max_abs = nullptr) {
+  auto dense = [](const CscMatrix& w) {
+    std::vector<float> d(static_cast<std::size_t>(w.rows) * w.cols, 0.0f);
+    for (Index c = 0; c < w.cols; ++c) {
+      for (Offset e = w.indptr[c]; e < w.indptr[c + 1]; ++e) {
+        d[static_cast<std::size_t>(c) * w.rows + w.indices[e]] = w.data[e];
+      }
+    }
+    return d;
+  };
+  if (a.rows != b.rows || a.cols != b.cols) return HUGE_VAL;
+  const std::vector<float> da = dense(a), db = dense(b);
+  double diff = 0, big = 0;
+  for (std::size_t i = 0; i < da.size(); ++i) {
+    diff = std::max(diff, static_cast<double>(std::fabs(da[i] - db[i])));
+    big = std::max(big, static_cast<double>(std::fabs(da[i])));
+  }
+  if (max_abs) *max_abs = big;
+  return diff;
+}
+
 }  // namespace testing_util
 }  // namespace xmr
