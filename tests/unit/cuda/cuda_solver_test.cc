@@ -155,7 +155,7 @@ TEST(CudaLevelSolver, BibtexPrecisionWithinThreeTenthsOfTheCpu) {
 // debian-deps travels to the GPU machine in .device-carry/ (bench/gpu/prepare_carry.sh).
 TEST(CudaLevelSolver, DebianDepsPrecisionWithinThreeTenthsOfTheCpu) {
   XMR_REQUIRE_GPU();
-  const std::string dir = std::string(XMR_SOURCE_DIR) + "/.device-carry/data/";
+  const std::string dir = std::string(XMR_SOURCE_DIR) + "/.device-carry/data/debian-deps/";
   const std::string train = dir + "debdeps_train_bow.txt.xz";
   if (!std::ifstream(train).good()) GTEST_SKIP() << train << " not present";
   CompareOnRealData(train, dir + "debdeps_test_bow.txt.xz");
