@@ -12,7 +12,8 @@
 //    The number of labels of a row is 1 + Poisson(G), G ~ Gamma(2, (labels_per_row - 1) / 2):
 //    a heavy-ish tail with the right mean.
 //  * Each label has a signature of `signature_size` features and each topic a profile of
-//    4 * signature_size features (ids hashed from the seed, weights Zipfian within the set).
+//    4 * signature_size features (ids hashed from the seed into a pool of `feature_pool`
+//    features, the rarest of the background; weights Zipfian within the set).
 //    A row's tokens are, with probability `signal`, drawn from one of its labels' signature or
 //    topic profile (half each), and otherwise from a Zipfian background over all features
 //    (exponent `feature_exponent`, ids permuted). Tokens are drawn until the row has its target
@@ -49,6 +50,10 @@ struct SynthSpec {
   double signal = 0.5;              ///< share of tokens drawn from the row's labels (in [0, 1])
   Index signature_size = 24;        ///< features per label signature (>= 1)
   Index topic_size = 64;            ///< labels per topic (>= 1)
+  /// Label signatures and topic profiles draw from this many features (the rarest of the
+  /// background), 0 = all. Presets scale it with the labels, so that a label shares its
+  /// signature features with as many others at any --scale.
+  Index feature_pool = 0;
   double topic_cooccurrence = 0.7;  ///< P(extra label from a topic already in the row)
   std::uint64_t seed = 1;
   /// @throws Error(kInvalidArgument) naming the first field out of range.
@@ -62,7 +67,8 @@ struct SynthSpec {
 std::vector<std::string> SynthPresetNames();
 
 /// A preset with its rows (train and test) and labels multiplied by `scale` (> 0; at least one
-/// row and label are kept); features, nnz per row and labels per row stay those of the real set.
+/// row and label are kept); features, nnz per row and labels per row stay those of the real set,
+/// and the feature pool of the signatures scales with the labels (same difficulty at any scale).
 /// @throws Error(kInvalidArgument) for an unknown name (the message lists the presets) or a
 ///         scale <= 0 or one that makes more than 2^31 - 1 rows or labels.
 SynthSpec SynthPreset(const std::string& name, double scale = 1.0);

@@ -144,6 +144,7 @@ void SynthSpec::Validate() const {
   if (!(signal >= 0 && signal <= 1)) Bad("signal must be in [0, 1]");
   if (signature_size < 1) Bad("signature_size must be >= 1");
   if (topic_size < 1) Bad("topic_size must be >= 1");
+  if (feature_pool < 0) Bad("feature_pool must be >= 0");
   if (!(topic_cooccurrence >= 0 && topic_cooccurrence <= 1)) {
     Bad("topic_cooccurrence must be in [0, 1]");
   }
@@ -172,13 +173,13 @@ SynthSpec SynthPreset(const std::string& name, double scale) {
     s.nnz_per_row = 60, s.labels_per_row = 3, s.label_exponent = 0.8;
   } else if (name == "amazon670k") {
     s.n_train = 490449, s.n_test = 153025, s.n_features = 135909, s.n_labels = 670091;
-    s.nnz_per_row = 75.7, s.labels_per_row = 5.45, s.label_exponent = 0.6, s.signal = 0.25;
+    s.nnz_per_row = 75.7, s.labels_per_row = 5.45, s.label_exponent = 0.6, s.signal = 0.4;
   } else if (name == "wiki500k") {
     s.n_train = 1779881, s.n_test = 769421, s.n_features = 2381304, s.n_labels = 501070;
-    s.nnz_per_row = 387.4, s.labels_per_row = 4.75, s.label_exponent = 0.9, s.signal = 0.06;
+    s.nnz_per_row = 387.4, s.labels_per_row = 4.75, s.label_exponent = 0.9, s.signal = 0.05;
   } else if (name == "amazon3m") {
     s.n_train = 1717899, s.n_test = 742507, s.n_features = 337067, s.n_labels = 2812281;
-    s.nnz_per_row = 49.2, s.labels_per_row = 36.0, s.label_exponent = 0.7, s.signal = 0.5;
+    s.nnz_per_row = 49.2, s.labels_per_row = 36.0, s.label_exponent = 0.7, s.signal = 0.8;
   } else {
     std::string names;
     for (const std::string& n : SynthPresetNames()) names += (names.empty() ? "" : ", ") + n;
@@ -194,6 +195,10 @@ SynthSpec SynthPreset(const std::string& name, double scale) {
   s.n_train = scaled(s.n_train, "training rows");
   s.n_test = scaled(s.n_test, "test rows");
   s.n_labels = scaled(s.n_labels, "labels");
+  // Signatures and profiles share features across labels as they do at full scale: the pool
+  // shrinks with the labels (so --scale changes the size of the task, not its difficulty).
+  s.feature_pool = std::clamp<Index>(static_cast<Index>(std::round(s.n_features * scale)),
+                                     std::min<Index>(s.n_features, 1000), s.n_features);
   s.labels_per_row = std::min<double>(s.labels_per_row, s.n_labels);
   if (scale != 1.0) s.name = StrFormat("%s@%g", name.c_str(), scale);
   return s;
@@ -217,11 +222,18 @@ struct SynthGenerator::Impl {
   std::uint64_t RowSeed(SynthSplit split, Index row, std::uint64_t stream) const {
     return Hash(spec.seed, (split == SynthSplit::kTrain ? 1u : 2u), Hash(row, stream));
   }
+  // Label signatures and topic profiles draw from the `pool` rarest background features.
+  Index Pool() const {
+    return spec.feature_pool > 0 ? std::min(spec.feature_pool, spec.n_features) : spec.n_features;
+  }
+  Index PoolFeature(std::uint64_t h) const {
+    return feature_perm[spec.n_features - 1 - static_cast<Index>(h % Pool())];
+  }
   Index SignatureFeature(Index rank, Index j) const {
-    return static_cast<Index>(Hash(spec.seed ^ 0x5157ULL, rank, j) % spec.n_features);
+    return PoolFeature(Hash(spec.seed ^ 0x5157ULL, rank, j));
   }
   Index ProfileFeature(Index topic, Index j) const {
-    return static_cast<Index>(Hash(spec.seed ^ 0x7091CULL, topic, j) % spec.n_features);
+    return PoolFeature(Hash(spec.seed ^ 0x7091CULL, topic, j));
   }
   Index TopicOf(Index rank) const { return rank / spec.topic_size; }
 

@@ -249,15 +249,15 @@ TEST(MeasureShape, RecoversAnExactPowerLaw) {
 // ----- learnable but not trivial -------------------------------------------------------------
 
 // The issue asks that a preset's P@1 lands where tree models land on the real set (40-70).
-// amazon670k at 1% (4.9K training rows, 6.7K labels) trains in a few seconds.
-TEST(SynthLearnability, Amazon670kAtOnePercentGivesARealisticPrecision) {
-  const SynthSpec spec = SynthPreset("amazon670k", 0.01);
+// amazon670k at 2% (9.8K training rows, 13.4K labels) trains in a few seconds.
+TEST(SynthLearnability, Amazon670kAtTwoPercentGivesARealisticPrecision) {
+  const SynthSpec spec = SynthPreset("amazon670k", 0.02);
   const Dataset train = Synthesize(spec, SynthSplit::kTrain, Quiet(0));
   const Dataset test = Synthesize(spec, SynthSplit::kTest, Quiet(0));
   const XLinearModel model = Train(train.x.view(), train.y.view(), TrainOptions(), Quiet(0));
   const CsrMatrix pred = Predict(model, test.x.view(), DefaultPredictOptions(model), Quiet(0));
   const RankingMetrics m = Evaluate(pred.view(), test.y.view(), 5);
-  std::printf("amazon670k@0.01: P@1 %.2f P@3 %.2f P@5 %.2f\n", m.precision[0], m.precision[2],
+  std::printf("amazon670k@0.02: P@1 %.2f P@3 %.2f P@5 %.2f\n", m.precision[0], m.precision[2],
               m.precision[4]);
   EXPECT_GE(m.precision[0], 40.0);
   EXPECT_LE(m.precision[0], 70.0);
