@@ -41,7 +41,8 @@
 #                  has none (a CPU reference too long to run in the same call)
 #   REAL_BENCH_ARGS   extra bench_pipeline args for the real sets [""]
 #   SYNTH_BENCH_ARGS  ... for synthetic sets [--train-repeats 1 --predict-repeats 1 --latency-queries 1000]
-#   GPU_TRAIN_ARGS    arguments for bench/bench_gpu_train when it is built [""]
+#   GPU_TRAIN_ARGS    arguments for bench/bench_gpu_train [--preset amazon670k --scale $SCALE
+#                     --threads $THREADS --json $OUT/gpu_train.json]
 #   PROFILE_SET    data for the profile stage: bibtex, debdeps or the table name of a synthetic
 #                  set of this call (amazon670k@1.5) [the first synthetic set, else bibtex]
 #   NCU_KERNELS    ncu --kernel-name regex [all]   NCU_SKIP [0]   NCU_COUNT [400]
@@ -373,7 +374,7 @@ if has_stage bench; then
   fi
   gt=$BUILD_DIR/bench/bench_gpu_train
   if [ -x "$gt" ]; then
-    read -r -a gt_args <<< "${GPU_TRAIN_ARGS:-}"
+    read -r -a gt_args <<< "${GPU_TRAIN_ARGS:---preset amazon670k --scale $SCALE --threads $THREADS --json $OUT/gpu_train.json}"
     n0=${#s_name[@]}
     step bench_gpu_train 240 $stdbuf "$gt" ${gt_args[@]+"${gt_args[@]}"} || true
     [ -f "$logdir/$n0.log" ] && tail -n +2 "$logdir/$n0.log" > "$OUT/gpu_train.txt"
