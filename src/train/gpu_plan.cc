@@ -143,7 +143,8 @@ LevelPlan PlanLevel(const LevelProblem& p, std::int64_t budget_bytes, int thread
     plan.instances.insert(plan.instances.end(), inst[q].begin(), inst[q].end());
     plan.inst_ptr.push_back(static_cast<Offset>(plan.instances.size()));
     const std::int64_t n = static_cast<std::int64_t>(inst[q].size());
-    plan.heavy[q] = newton && heavy_rows > 0 && n >= heavy_rows;
+    // Newton-CG's column reductions run one column per thread group of a 256-thread block.
+    plan.heavy[q] = newton && heavy_rows > 0 && n >= heavy_rows && child_count[k] <= 256;
     plan.bytes[q] = ParentBytes(n, plan.n_local[q], child_count[k], plan.nnz[q], plan.with_cost);
     if (plan.bytes[q] > budget_bytes) {
       throw Error(

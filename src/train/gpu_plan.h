@@ -57,8 +57,8 @@ std::int64_t ParentBytes(std::int64_t n, std::int64_t d, std::int64_t B, std::in
 constexpr std::int64_t kDefaultHeavyRows = 16384;
 
 /// Plans a level. `budget_bytes` bounds the device memory of one wave (> 0). Parents with at
-/// least `heavy_rows` instances are marked heavy when `newton` is true (L2-loss only: Newton
-/// needs a twice-differentiable loss); heavy_rows <= 0 marks none.
+/// least `heavy_rows` instances and at most 256 children are marked heavy when `newton` is true
+/// (L2-loss only: Newton needs a twice-differentiable loss); heavy_rows <= 0 marks none.
 /// @throws Error(kInvalidArgument) on an inconsistent problem (as the CPU solver),
 ///         Error(kOutOfMemory) if a single parent needs more than the budget (the message
 ///         names the parent, its size and the budget).
