@@ -173,7 +173,7 @@ SynthSpec SynthPreset(const std::string& name, double scale) {
     s.nnz_per_row = 60, s.labels_per_row = 3, s.label_exponent = 0.8;
   } else if (name == "amazon670k") {
     s.n_train = 490449, s.n_test = 153025, s.n_features = 135909, s.n_labels = 670091;
-    s.nnz_per_row = 75.7, s.labels_per_row = 5.45, s.label_exponent = 0.6, s.signal = 0.4;
+    s.nnz_per_row = 75.7, s.labels_per_row = 5.45, s.label_exponent = 0.6, s.signal = 0.5;
   } else if (name == "wiki500k") {
     s.n_train = 1779881, s.n_test = 769421, s.n_features = 2381304, s.n_labels = 501070;
     s.nnz_per_row = 387.4, s.labels_per_row = 4.75, s.label_exponent = 0.9, s.signal = 0.05;
