@@ -39,17 +39,17 @@ namespace xmr {
 /// Shape and generator knobs of a synthetic data set.
 struct SynthSpec {
   std::string name = "custom";
-  Index n_train = 10000;            ///< rows of the training split (>= 0)
-  Index n_test = 2000;              ///< rows of the test split (>= 0)
-  Index n_features = 100000;        ///< feature dimension d (>= 1)
-  Index n_labels = 10000;           ///< label dimension L (>= 1)
-  double nnz_per_row = 100;         ///< mean distinct features per row (>= 1, <= d)
-  double labels_per_row = 5;        ///< mean labels per row (>= 1, <= L)
-  double label_exponent = 0.8;      ///< label frequency ~ rank^-label_exponent (in [0, 3])
-  double feature_exponent = 1.0;    ///< Zipf exponent of the background words (in [0, 3])
-  double signal = 0.5;              ///< share of tokens drawn from the row's labels (in [0, 1])
-  Index signature_size = 24;        ///< features per label signature (>= 1)
-  Index topic_size = 64;            ///< labels per topic (>= 1)
+  Index n_train = 10000;          ///< rows of the training split (>= 0)
+  Index n_test = 2000;            ///< rows of the test split (>= 0)
+  Index n_features = 100000;      ///< feature dimension d (>= 1)
+  Index n_labels = 10000;         ///< label dimension L (>= 1)
+  double nnz_per_row = 100;       ///< mean distinct features per row (>= 1, <= d)
+  double labels_per_row = 5;      ///< mean labels per row (>= 1, <= L)
+  double label_exponent = 0.8;    ///< label frequency ~ rank^-label_exponent (in [0, 3])
+  double feature_exponent = 1.0;  ///< Zipf exponent of the background words (in [0, 3])
+  double signal = 0.5;            ///< share of tokens drawn from the row's labels (in [0, 1])
+  Index signature_size = 24;      ///< features per label signature (>= 1)
+  Index topic_size = 64;          ///< labels per topic (>= 1)
   /// Label signatures and topic profiles draw from this many features (the rarest of the
   /// background), 0 = all. Presets scale it with the labels, so that a label shares its
   /// signature features with as many others at any --scale.

@@ -76,6 +76,17 @@ std::vector<double> PowerCdf(Index n, double exponent) {
   return cdf;
 }
 
+// A Fisher-Yates permutation of [0, n) drawn from `seed`.
+std::vector<Index> RandomPermutation(Index n, std::uint64_t seed) {
+  std::vector<Index> perm(static_cast<std::size_t>(n));
+  std::iota(perm.begin(), perm.end(), 0);
+  Rng rng(seed);
+  for (Index i = n - 1; i > 0; --i) {
+    std::swap(perm[i], perm[rng.Below(static_cast<std::uint64_t>(i) + 1)]);
+  }
+  return perm;
+}
+
 // Index drawn from the cumulative weights [begin, end) (not normalised).
 Index SampleCdf(const double* begin, const double* end, double u) {
   const double target = u * end[-1];
@@ -347,12 +358,7 @@ struct SynthGenerator::Impl {
     const SynthSpec& p = spec;
     const Index L = p.n_labels, d = p.n_features;
     label_cdf = PowerCdf(L, p.label_exponent);
-    rank_to_label.resize(L);
-    std::iota(rank_to_label.begin(), rank_to_label.end(), 0);
-    Rng perm_rng(Hash(p.seed, 0x1AB3L));
-    for (Index i = L - 1; i > 0; --i) {
-      std::swap(rank_to_label[i], rank_to_label[perm_rng.Below(static_cast<std::uint64_t>(i) + 1)]);
-    }
+    rank_to_label = RandomPermutation(L, Hash(p.seed, 0x1AB3L));
     n_topics = std::max<Index>(1, (L + p.topic_size - 1) / p.topic_size);
     topic_begin.assign(static_cast<std::size_t>(n_topics) + 1, 0);
     for (Index t = 0; t < n_topics; ++t) {
@@ -368,12 +374,7 @@ struct SynthGenerator::Impl {
       }
     }
     feature_cdf = PowerCdf(d, p.feature_exponent);
-    feature_perm.resize(d);
-    std::iota(feature_perm.begin(), feature_perm.end(), 0);
-    Rng fperm_rng(Hash(p.seed, 0xFEA7L));
-    for (Index i = d - 1; i > 0; --i) {
-      std::swap(feature_perm[i], feature_perm[fperm_rng.Below(static_cast<std::uint64_t>(i) + 1)]);
-    }
+    feature_perm = RandomPermutation(d, Hash(p.seed, 0xFEA7L));
     signature_cdf = PowerCdf(p.signature_size, 1.0);
     profile_cdf = PowerCdf(kProfileFactor * p.signature_size, 1.0);
 
