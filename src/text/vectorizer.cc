@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/parallel.h"
+#include "core/utf8.h"
 #include "xmr/error.h"
 #include "xmr/text.h"
 
@@ -51,24 +52,6 @@ int DecodeUtf8(std::string_view s, std::size_t i, char32_t* cp) {
   if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
   *cp = v;
   return len;
-}
-
-void EncodeUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 bool IsBlank(char32_t c) {
@@ -182,7 +165,7 @@ std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::
     }
     if (pending_blank && !out.empty()) out.push_back(' ');
     pending_blank = false;
-    EncodeUtf8(lowercase ? Lower(cp) : cp, &out);
+    AppendUtf8(lowercase ? Lower(cp) : cp, &out);
   }
   return out;
 }
