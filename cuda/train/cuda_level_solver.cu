@@ -399,8 +399,8 @@ class DeviceNewtonOps final : public detail::NewtonOps {
     AxpyKernel<<<GridFor(total), 256, 0, s_>>>(mats_[y].data(), coef_.data(), mats_[x].data(),
                                                total, hp_.B, xpay);
     XMR_CUDA_CHECK_LAUNCH();
-    // The coefficients are read by the kernel: keep them until it ran.
-    XMR_CUDA_CHECK(cudaStreamSynchronize(s_));
+    // No synchronisation: a copy from pageable memory returns once `c` is staged, and the next
+    // write to coef_ is ordered after this kernel on the same stream (as in Loss()).
   }
 
   HeavyParent hp_;

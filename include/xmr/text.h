@@ -107,6 +107,8 @@ namespace text_detail {
 /// repetitions (exposed for tests). @throws Error(kInvalidArgument) on invalid UTF-8.
 std::vector<std::string> NGrams(std::string_view text, const BaseVectorizerOptions& base,
                                 bool lowercase);
+/// NGrams() of a text that Clean() already produced (no second cleaning pass).
+std::vector<std::string> NGramsOfClean(const std::string& clean, const BaseVectorizerOptions& base);
 /// The cleaning applied before tokenising: blanks collapsed, controls to blanks, lower-casing,
 /// invalid UTF-8 handling. `doc` names the text in errors.
 std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::InvalidUtf8 invalid,

@@ -172,7 +172,11 @@ std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::
 
 std::vector<std::string> NGrams(std::string_view text, const BaseVectorizerOptions& base,
                                 bool lowercase) {
-  const std::string clean = Clean(text, lowercase, TextVectorizerOptions::InvalidUtf8::kError, 0);
+  return NGramsOfClean(Clean(text, lowercase, TextVectorizerOptions::InvalidUtf8::kError, 0), base);
+}
+
+std::vector<std::string> NGramsOfClean(const std::string& clean,
+                                       const BaseVectorizerOptions& base) {
   std::vector<std::string> out;
   std::vector<std::string_view> words;
   for (std::size_t i = 0; i < clean.size();) {
@@ -231,9 +235,9 @@ struct TextVectorizer::Impl {
     }
   }
 
-  // N-grams of a cleaned text for base k (no re-cleaning: the text is already clean).
+  // N-grams of a cleaned text for base k (cleaned once per document, not once per base).
   std::vector<std::string> Grams(const std::string& clean, std::size_t k) const {
-    return text_detail::NGrams(clean, opts.bases[k], false);
+    return text_detail::NGramsOfClean(clean, opts.bases[k]);
   }
 };
 

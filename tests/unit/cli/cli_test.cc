@@ -600,6 +600,8 @@ TEST_F(CliTest, UsageErrorsExitTwoWithOneLine) {
   Fails("info", 2, "info");
   Fails("convert -d " + Quote(Path("test.txt")), 2, "convert");  // no output
   Fails("convert -d " + Quote(Path("test.txt")) + " --x-out x.csv", 2, "convert");
+  line = Fails("train" + d + " --gpu-memory -5", 2, "train");
+  EXPECT_NE(line.find("--gpu-memory"), std::string::npos) << line;
   Fails("nosuchcommand", 2, "");
 }
 
