@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "xmr/context.h"
@@ -52,6 +53,48 @@ struct IndexerOptions {
 /// @throws Error(kInvalidArgument) if x.rows != y.rows; Error(kCorruption) if x or y break the
 ///         CSR invariants (see Validate).
 CsrMatrix PifaEmbedding(const CsrView& x, const CsrView& y, const Context& ctx = {});
+
+/// How label embeddings for the indexer are built (PECOS LabelEmbeddingFactory; xr-linear.md
+/// section 2). The LF kinds combine PIFA with label features Z (L x d_z, one row per label).
+enum class LabelEmbeddingKind {
+  kPifa,                 ///< PIFA only (default; PECOS "pifa")
+  kPifaLfConcat,         ///< [PIFA | Z]: Z's d_z columns appended after PIFA's d columns
+  kPifaLfConvexCombine,  ///< alpha * PIFA + (1 - alpha) * Z (Z must have d columns)
+};
+/// "pifa" | "pifa_lf_concat" | "pifa_lf_convex_combine" (case-insensitive, '-' accepted for
+/// '_').
+/// @throws Error(kInvalidArgument) listing the valid names.
+LabelEmbeddingKind ParseLabelEmbeddingKind(const std::string& name);
+/// The canonical name ("pifa", "pifa_lf_concat", "pifa_lf_convex_combine"); "?" if out of range.
+const char* LabelEmbeddingKindName(LabelEmbeddingKind kind) noexcept;
+
+/// Options of LabelEmbedding (and of the indexing step of TrainWithLabelFeatures).
+struct LabelEmbeddingOptions {
+  /// Which embedding to build; the LF kinds need label features.
+  LabelEmbeddingKind kind = LabelEmbeddingKind::kPifa;
+  /// Weight of PIFA in kPifaLfConvexCombine, in [0, 1] (NaN rejected); checked but unused by
+  /// the other kinds.
+  float alpha = 0.5f;
+  /// @throws Error(kInvalidArgument) naming the field.
+  void Validate() const;
+};
+
+/// Label embeddings for the indexer: PIFA of (x, y), optionally combined with label features
+/// z (L x d_z CSR, one row per label, e.g. the TF-IDF of each label's own text; used as given,
+/// like PECOS: callers normally L2-normalise its rows). As PECOS, neither combination is
+/// re-normalised. z may be null only for kPifa; with kPifa a given z is checked (rows, CSR
+/// invariants) and otherwise unused, and the result is exactly PifaEmbedding(x, y).
+///  * kPifaLfConcat: L x (d + d_z), row l = [pifa_l | z_l]; stored entries of z are kept as is.
+///  * kPifaLfConvexCombine: L x d, the sparse sum alpha * pifa_l + (1 - alpha) * z_l, computed in
+///    double and rounded once to float; entries that come out exactly 0 are not stored (as
+///    scipy's sparse sum), so alpha = 1 gives PIFA and alpha = 0 gives z without its zeros.
+/// Rows of the result have sorted indices. Deterministic for any thread count; the combination
+/// is O(nnz(pifa) + nnz(z)) work, split over ctx.NumThreads() threads by label.
+/// @throws Error(kInvalidArgument) if z is missing for an LF kind, z.rows != y.cols, z.cols !=
+///         x.cols for kPifaLfConvexCombine, d + d_z overflows Index for kPifaLfConcat, or bad
+///         options; Error(kCorruption) if x, y or z break the CSR invariants (see Validate).
+CsrMatrix LabelEmbedding(const CsrView& x, const CsrView& y, const CsrView* z,
+                         const LabelEmbeddingOptions& opts, const Context& ctx = {});
 
 /// Balanced hierarchical 2-means on the rows of `emb` (one row per label), with median splits,
 /// collapsed into nr_splits-ary levels as PECOS does. Seeded by ctx.seed; the result is the same

@@ -50,6 +50,8 @@ struct SolverOptions {
 /// Everything Train() needs besides the data.
 struct TrainOptions {
   IndexerOptions indexer;
+  /// Label embedding the indexer clusters (LF kinds need TrainWithLabelFeatures).
+  LabelEmbeddingOptions label_embedding;
   SolverOptions solver;
   /// Constant appended to every input (0 = no bias feature).
   float bias = 1.0f;
@@ -85,7 +87,8 @@ struct LevelReport {
 /// A breakdown of one training run; the same timings the progress lines on stderr show.
 /// All times are wall-clock seconds measured with a monotonic clock.
 struct TrainReport {
-  /// PIFA embedding + hierarchical k-means (Train only; 0 for TrainWithTree).
+  /// Label embedding + hierarchical k-means (Train, TrainWithLabelFeatures; 0 for
+  /// TrainWithTree).
   double index_seconds = 0;
   /// One entry per tree level, in level order (levels.size() == model depth).
   std::vector<LevelReport> levels;
@@ -104,11 +107,25 @@ struct TrainReport {
 /// report: optional, owned by the caller; when not null it is overwritten with the run's
 /// timings and sizes (its previous contents are discarded). If the call throws, *report is
 /// left in an unspecified but valid state.
-/// @throws Error(kInvalidArgument) on shape mismatch / bad options; Error(kNotSupported) if
-///         ctx.device == kCuda and no CUDA device is usable; Error(kOutOfMemory) if the
-///         declared dimensions need more memory than is available.
+/// @throws Error(kInvalidArgument) on shape mismatch / bad options, and when
+///         opts.label_embedding.kind is not kPifa (label features are needed: use
+///         TrainWithLabelFeatures); Error(kNotSupported) if ctx.device == kCuda and no CUDA
+///         device is usable; Error(kOutOfMemory) if the declared dimensions need more memory
+///         than is available.
 XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
                    const Context& ctx = {}, TrainReport* report = nullptr);
+
+/// Train with label features z (L x d_z CSR, one row per label, rows normally L2-normalised)
+/// combined with PIFA as opts.label_embedding says (see LabelEmbedding); with kPifa, z is
+/// checked for shape and otherwise unused, so the model equals Train's bit for bit. z is not
+/// retained; report->index_seconds includes building the embedding. x, y, ctx, report as for
+/// Train.
+/// @throws as Train (any kind is accepted), and Error(kInvalidArgument) if z.rows != y.cols or
+///         z.cols does not fit the kind; Error(kCorruption) if z breaks the CSR invariants (see
+///         LabelEmbedding).
+XLinearModel TrainWithLabelFeatures(const CsrView& x, const CsrView& y, const CsrView& z,
+                                    const TrainOptions& opts, const Context& ctx = {},
+                                    TrainReport* report = nullptr);
 
 /// Trains on a given tree (its last level must have y.cols nodes). x, y, ctx and report as for
 /// Train; report->index_seconds is 0 (no indexing is done).

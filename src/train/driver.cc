@@ -28,9 +28,16 @@ void CheckData(const CsrView& x, const CsrView& y) {
 // Indexing and training keep dense per-thread buffers over the declared feature and label
 // dimensions (accumulators, parent-local feature maps). A file that declares a huge dimension
 // would otherwise get the process killed mid-way; refuse it up front and say how much it needs.
-void CheckMemory(const CsrView& x, const CsrView& y, const Context& ctx) {
-  const double dims = static_cast<double>(x.cols) + y.cols + 2;
-  const double need = 16.0 * dims * ctx.NumThreads() + 4.0 * static_cast<double>(x.nnz());
+// Label features z, when given, widen the embedding the indexer clusters.
+void CheckMemory(const CsrView& x, const CsrView& y, const Context& ctx,
+                 const CsrView* z = nullptr) {
+  double dims = static_cast<double>(x.cols) + y.cols + 2;
+  double nnz = static_cast<double>(x.nnz());
+  if (z != nullptr) {
+    dims += z->cols;
+    nnz += 2.0 * static_cast<double>(z->nnz());
+  }
+  const double need = 16.0 * dims * ctx.NumThreads() + 4.0 * nnz;
   const double avail = static_cast<double>(AvailableMemoryBytes());
   XMR_EXPECTS(need <= avail, ErrorCode::kOutOfMemory,
               StrFormat("training needs about %.1f GiB for %d features x %d labels on %d threads "
@@ -153,21 +160,25 @@ XLinearModel TrainLevels(const CsrView& x, const CsrView& y, const ClusterChain&
   return XLinearModel::FromWeights(tree, weights, MakeMeta(x, opts));
 }
 
-}  // namespace
-
-XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts, const Context& ctx,
-                   TrainReport* report) {
+// Train and TrainWithLabelFeatures: the label embedding (z may be null for kPifa only), the tree,
+// then every level.
+XLinearModel IndexAndTrain(const CsrView& x, const CsrView& y, const CsrView* z,
+                           const TrainOptions& opts, const Context& ctx, TrainReport* report) {
   const Timer call;
   if (report) *report = TrainReport{};
   opts.Validate();
+  XMR_EXPECTS(z != nullptr || opts.label_embedding.kind == LabelEmbeddingKind::kPifa,
+              ErrorCode::kInvalidArgument,
+              StrFormat("label_embedding=%s needs label features: use TrainWithLabelFeatures",
+                        LabelEmbeddingKindName(opts.label_embedding.kind)));
   CheckData(x, y);
-  CheckMemory(x, y, ctx);
+  CheckMemory(x, y, ctx, z);
   // Choose the backend first: device=cuda without a usable device fails before any work.
   const std::unique_ptr<LevelSolver> solver = MakeLevelSolver(ctx);
   const Timer timer;
   ClusterChain tree;
   {
-    const CsrMatrix emb = PifaEmbedding(x, y, ctx);
+    const CsrMatrix emb = LabelEmbedding(x, y, z, opts.label_embedding, ctx);
     tree = HierarchicalKMeans(emb.view(), opts.indexer, ctx);
   }
   std::string shape;
@@ -175,13 +186,27 @@ XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts,
     shape += StrFormat("%s%dx%d", t ? ", " : "", tree.n_nodes(t), tree.n_parents(t));
   }
   const double index_secs = timer.Seconds();
-  Log(ctx, StrFormat("indexed %d labels in %.2f s: tree [%s]", y.cols, index_secs, shape.c_str()));
+  Log(ctx, StrFormat("indexed %d labels (%s) in %.2f s: tree [%s]", y.cols,
+                     LabelEmbeddingKindName(opts.label_embedding.kind), index_secs, shape.c_str()));
   XLinearModel model = TrainLevels(x, y, tree, opts, ctx, solver.get(), report);
   if (report) {
     report->index_seconds = index_secs;
     report->total_seconds = call.Seconds();
   }
   return model;
+}
+
+}  // namespace
+
+XLinearModel Train(const CsrView& x, const CsrView& y, const TrainOptions& opts, const Context& ctx,
+                   TrainReport* report) {
+  return IndexAndTrain(x, y, nullptr, opts, ctx, report);
+}
+
+XLinearModel TrainWithLabelFeatures(const CsrView& x, const CsrView& y, const CsrView& z,
+                                    const TrainOptions& opts, const Context& ctx,
+                                    TrainReport* report) {
+  return IndexAndTrain(x, y, &z, opts, ctx, report);
 }
 
 XLinearModel TrainWithTree(const CsrView& x, const CsrView& y, const ClusterChain& tree,

@@ -94,6 +94,7 @@ void SolverOptions::Validate() const {
 
 void TrainOptions::Validate() const {
   indexer.Validate();
+  label_embedding.Validate();
   solver.Validate();
   if (!(bias >= 0) || !std::isfinite(bias)) {
     BadOption("bias", FloatStr(bias), "a finite number >= 0 (0 = no bias feature)");
@@ -119,6 +120,8 @@ std::string TrainOptions::ToString() const {
       << "max_leaf_size=" << indexer.max_leaf_size << "\n"
       << "kmeans_max_iter=" << indexer.kmeans_max_iter << "\n"
       << "spherical=" << (indexer.spherical ? "true" : "false") << "\n"
+      << "label_embedding=" << LabelEmbeddingKindName(label_embedding.kind) << "\n"
+      << "alpha=" << FloatStr(label_embedding.alpha) << "\n"
       << "solver=" << SolverTypeName(solver.type) << "\n"
       << "cp=" << FloatStr(solver.cp) << "\n"
       << "cn=" << FloatStr(solver.cn) << "\n"

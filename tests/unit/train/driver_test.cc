@@ -366,10 +366,10 @@ TEST(TrainOptions, ToStringListsEveryField) {
   o.negative_sampling = NegativeSampling::kTfnMan;
   const std::string s = o.ToString();
   for (const char* key :
-       {"nr_splits=16\n", "max_leaf_size=100\n", "solver=lr\n", "cp=1\n", "cn=1\n", "eps=0.1",
-        "max_iter=100\n", "threshold=0.1", "max_nonzeros_per_label=0\n", "bias=1\n",
-        "negative_sampling=tfn+man\n", "man_beam_size=10\n", "post_processor=l3-hinge\n",
-        "beam_size=10\n", "top_k=10\n"}) {
+       {"nr_splits=16\n", "max_leaf_size=100\n", "label_embedding=pifa\n", "alpha=0.5\n",
+        "solver=lr\n", "cp=1\n", "cn=1\n", "eps=0.1", "max_iter=100\n", "threshold=0.1",
+        "max_nonzeros_per_label=0\n", "bias=1\n", "negative_sampling=tfn+man\n",
+        "man_beam_size=10\n", "post_processor=l3-hinge\n", "beam_size=10\n", "top_k=10\n"}) {
     EXPECT_NE(s.find(key), std::string::npos) << key << " missing in\n" << s;
   }
 }
