@@ -82,6 +82,20 @@ class XLinearModel {
   /// memory-mapped file.
   CscMatrix Weights(int level) const;
 
+  /// Attachments: named byte strings stored in the model file with the weights, e.g. the
+  /// fitted text vectorizer and label names of a model trained from text (see
+  /// xmr/text_model.h, which uses the names "xmr.vectorizer" and "xmr.label_names").
+  /// A name is 1 to 128 characters of [A-Za-z0-9._-]; data is up to 4 GiB, any bytes.
+  /// The attachment `name`, or nullptr if the model has none of that name. The pointer is
+  /// valid as long as this model (or a copy of it) lives.
+  const std::string* Attachment(const std::string& name) const;
+  /// Names of all attachments, sorted.
+  std::vector<std::string> AttachmentNames() const;
+  /// A copy of this model with `data` stored under `name` (replacing an attachment of that
+  /// name). The weights are shared, not copied; small derived indexes are.
+  /// @throws Error(kInvalidArgument) for an empty model, a bad name or data over 4 GiB.
+  XLinearModel WithAttachment(const std::string& name, std::string data) const;
+
   /// Implementation (internal; see src/model/model_impl.h).
   struct Impl;
   const Impl& impl() const { return *impl_; }
@@ -95,7 +109,7 @@ class XLinearModel {
 };
 
 /// Saves to xmr's single-file format: magic "XMRMODEL", format version, endianness mark, then
-/// sections (meta, tree, one per level) each with its size and CRC-32; every byte of the file is
+/// sections (meta, tree, one per level, one per attachment) each with its size and CRC-32; every byte of the file is
 /// under a checksum and every array is 64-byte aligned (the layout is documented in
 /// src/model/model_file.cc). Written to a temporary file and renamed over `path`, so a crash
 /// never leaves a half-written model.

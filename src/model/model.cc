@@ -442,4 +442,50 @@ CscMatrix XLinearModel::Weights(int level) const {
   return w;
 }
 
+namespace detail {
+bool ValidAttachmentName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+const std::string* XLinearModel::Attachment(const std::string& name) const {
+  for (const auto& a : impl_->attachments) {
+    if (a.first == name) return &a.second;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> XLinearModel::AttachmentNames() const {
+  std::vector<std::string> names;
+  for (const auto& a : impl_->attachments) names.push_back(a.first);
+  return names;
+}
+
+XLinearModel XLinearModel::WithAttachment(const std::string& name, std::string data) const {
+  XMR_EXPECTS(!empty(), ErrorCode::kInvalidArgument, "WithAttachment: the model is empty");
+  XMR_EXPECTS(detail::ValidAttachmentName(name), ErrorCode::kInvalidArgument,
+              "WithAttachment: bad attachment name '" + name +
+                  "' (expected 1 to 128 characters of A-Z a-z 0-9 . _ -)");
+  XMR_EXPECTS(data.size() <= detail::kMaxAttachmentBytes, ErrorCode::kInvalidArgument,
+              StrFormat("WithAttachment: '%s' has %zu bytes, more than 4 GiB", name.c_str(),
+                        data.size()));
+  auto copy = std::make_shared<Impl>(*impl_);
+  auto& list = copy->attachments;
+  auto it = std::lower_bound(
+      list.begin(), list.end(), name,
+      [](const std::pair<std::string, std::string>& a, const std::string& n) { return a.first < n; });
+  if (it != list.end() && it->first == name) {
+    it->second = std::move(data);
+  } else {
+    list.insert(it, {name, std::move(data)});
+  }
+  return XLinearModel(std::move(copy));
+}
+
 }  // namespace xmr

@@ -7,7 +7,8 @@
 //   [64, T)      section table, 32 bytes per section (u32 type, u32 level, u64 offset,
 //                u64 size, u32 CRC, u32 zero), zero-padded to a multiple of 64 bytes; the
 //                header's table CRC covers all of [64, T).
-//   [T, end)     the sections in the order meta, tree, level 0 .. level depth-1, each starting
+//   [T, end)     the sections in the order meta, tree, level 0 .. level depth-1, then zero or
+//                more attachments (sorted by name, names unique), each starting
 //                where the previous one ends, each a multiple of 64 bytes including its
 //                padding; a section's CRC covers all its bytes.
 // So every byte of the file is under exactly one checksum and every array starts 64-byte
@@ -22,8 +23,10 @@
 //        chunk's first entry, n_rows(chunk) + 1 of them), col entry_col[nnz], f32 entry_val[nnz];
 //        col is u16 when every chunk of the level is at most 65,536 children wide (known from
 //        the tree), else u32. See model_impl.h.
+// attachment: u64 name length, u64 data length, the name, the data (see
+//        XLinearModel::Attachment; e.g. the text vectorizer of a model trained from text).
 // Version history: 1 (64-bit absolute row offsets, interleaved {i32 col, f32 value} entries) is
-// no longer read; 2 is the layout above.
+// no longer read; 2 is the layout above without attachments (still read); 3 adds attachments.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -54,12 +57,18 @@ using detail::LevelWeights;
 using detail::Span;
 
 constexpr char kMagic[8] = {'X', 'M', 'R', 'M', 'O', 'D', 'E', 'L'};
-constexpr std::uint32_t kVersion = 2;
+constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kOldestVersion = 2;
 constexpr std::uint32_t kByteOrderMark = 0x01020304u;
 constexpr std::uint64_t kAlign = 64;
 constexpr std::uint64_t kHeaderSize = 64;
 constexpr std::uint64_t kTableEntrySize = 32;
-enum SectionType : std::uint32_t { kMetaSection = 1, kTreeSection = 2, kLevelSection = 3 };
+enum SectionType : std::uint32_t {
+  kMetaSection = 1,
+  kTreeSection = 2,
+  kLevelSection = 3,
+  kAttachmentSection = 4,
+};
 
 std::uint64_t AlignUp(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 std::uint64_t Align8(std::uint64_t n) { return (n + 7) / 8 * 8; }
@@ -83,6 +92,8 @@ const char* SectionName(std::uint32_t type) {
       return "tree";
     case kLevelSection:
       return "level";
+    case kAttachmentSection:
+      return "attachment";
   }
   return "unknown";
 }
@@ -259,7 +270,7 @@ class Loader {
     auto impl = std::make_shared<XLinearModel::Impl>();
     VerifyCrc(sections_[0]);
     const int depth = ReadMeta(sections_[0], &impl->meta);
-    XMR_EXPECTS(sections_.size() == static_cast<std::size_t>(depth) + 2, ErrorCode::kCorruption,
+    XMR_EXPECTS(sections_.size() >= static_cast<std::size_t>(depth) + 2, ErrorCode::kCorruption,
                 StrFormat("%s: %zu sections for a model of depth %d", path_.c_str(),
                           sections_.size(), depth));
     VerifyCrc(sections_[1]);
@@ -273,6 +284,9 @@ class Loader {
                             SectionName(s.type), s.level, t));
       if (verify_levels) VerifyCrc(s);
       ReadLevel(s, t, impl->chain, impl->meta.n_features, verify_levels, &impl->levels[t]);
+    }
+    for (std::size_t i = static_cast<std::size_t>(depth) + 2; i < sections_.size(); ++i) {
+      ReadAttachment(sections_[i], i, &impl->attachments);
     }
     impl->unchecked_entries = !verify_levels;
     return impl;
@@ -296,9 +310,10 @@ class Loader {
       throw Error(ErrorCode::kNotSupported,
                   path_ + ": model file format version 1 is no longer supported; retrain");
     }
-    if (version != kVersion) {
+    if (version < kOldestVersion || version > kVersion) {
       Corrupt(path_,
-              StrFormat("unsupported format version %u (this build reads %u)", version, kVersion));
+              StrFormat("unsupported format version %u (this build reads %u to %u)", version,
+                        kOldestVersion, kVersion));
     }
     const std::uint32_t bom = Get<std::uint32_t>(At(12));
     if (bom != kByteOrderMark) {
@@ -424,6 +439,31 @@ class Loader {
     detail::BuildRankIndex(n_features, lv);
   }
 
+  void ReadAttachment(const Section& s, std::size_t i,
+                      std::vector<std::pair<std::string, std::string>>* out) const {
+    if (s.type != kAttachmentSection) {
+      Corrupt(path_, StrFormat("section %zu is %s, expected an attachment", i, SectionName(s.type)));
+    }
+    VerifyCrc(s);
+    if (s.size < 16) Corrupt(path_, StrFormat("attachment section %zu too small", i));
+    const unsigned char* p = At(s.offset);
+    const std::uint64_t name_len = Get<std::uint64_t>(p);
+    const std::uint64_t data_len = Get<std::uint64_t>(p + 8);
+    if (name_len > s.size - 16 || data_len > s.size - 16 - name_len ||
+        AlignUp(16 + name_len + data_len) != s.size) {
+      Corrupt(path_, StrFormat("attachment section %zu: lengths do not match its size", i));
+    }
+    std::string name(reinterpret_cast<const char*>(p + 16), name_len);
+    if (!detail::ValidAttachmentName(name)) {
+      Corrupt(path_, StrFormat("attachment section %zu: bad name", i));
+    }
+    if (!out->empty() && !(out->back().first < name)) {
+      Corrupt(path_, "attachments not sorted by name or repeated: '" + name + "'");
+    }
+    out->emplace_back(std::move(name),
+                      std::string(reinterpret_cast<const char*>(p + 16 + name_len), data_len));
+  }
+
   const std::string& path_;
   const FileImage& img_;
   std::vector<Section> sections_;
@@ -466,6 +506,16 @@ void SaveModel(const XLinearModel& model, const std::string& path) {
     entries.push_back({kLevelSection, static_cast<std::uint32_t>(t), layout.size,
                        PiecesCrc(level_pieces[t], layout.size)});
   }
+  std::vector<std::string> attachments;
+  for (const auto& a : m.attachments) {
+    std::string& p = attachments.emplace_back();
+    Put<std::uint64_t>(&p, a.first.size());
+    Put<std::uint64_t>(&p, a.second.size());
+    p += a.first;
+    p += a.second;
+    p.resize(AlignUp(p.size()), '\0');
+    entries.push_back({kAttachmentSection, 0, p.size(), detail::Crc32(0, p.data(), p.size())});
+  }
   // Section table, then the header that checksums it.
   const std::uint64_t table_size = AlignUp(entries.size() * kTableEntrySize);
   std::string table;
@@ -495,6 +545,7 @@ void SaveModel(const XLinearModel& model, const std::string& path) {
   out.Write(meta);
   out.Write(tree);
   for (int t = 0; t < depth; ++t) WritePieces(&out, level_pieces[t], entries[2 + t].size);
+  for (const std::string& p : attachments) out.Write(p);
   XMR_CHECK(static_cast<std::uint64_t>(out.bytes_written()) == offset);
   out.Commit();
 }

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xmr/error.h"
@@ -141,7 +142,15 @@ struct XLinearModel::Impl {
   /// every entry's column against the chunk width instead of trusting it.
   bool unchecked_entries = false;
   std::shared_ptr<const detail::Storage> storage;
+  /// Named byte strings kept with the model, sorted by name (see XLinearModel::Attachment).
+  std::vector<std::pair<std::string, std::string>> attachments;
 };
+
+namespace detail {
+/// Attachment names: 1 to 128 characters of [A-Za-z0-9._-].
+bool ValidAttachmentName(const std::string& name);
+constexpr std::uint64_t kMaxAttachmentBytes = std::uint64_t{1} << 32;
+}  // namespace detail
 
 /// Wraps an Impl into a model (the constructor is private to XLinearModel).
 struct ModelBuilder {

@@ -147,6 +147,77 @@ TEST(ModelFile, RejectsFormatVersion1) {
   }
 }
 
+TEST(ModelFile, AttachmentsRoundTrip) {
+  TempDir tmp;
+  const XLinearModel plain = SmallModel(7, 20, {3, 9});
+  EXPECT_TRUE(plain.AttachmentNames().empty());
+  EXPECT_EQ(plain.Attachment("xmr.vectorizer"), nullptr);
+  const std::string binary("a\0b\n\xff\tz", 7);
+  XLinearModel m = plain.WithAttachment("zeta", "last")
+                       .WithAttachment("xmr.vectorizer", "v1")
+                       .WithAttachment("empty", "")
+                       .WithAttachment("bin-ary_0", binary)
+                       .WithAttachment("xmr.vectorizer", "v2");  // replaces v1
+  // The original is unchanged (models are immutable) and the weights are shared.
+  EXPECT_TRUE(plain.AttachmentNames().empty());
+  EXPECT_EQ(m.AttachmentNames(),
+            (std::vector<std::string>{"bin-ary_0", "empty", "xmr.vectorizer", "zeta"}));
+  const std::string path = tmp.File("attach.xmr");
+  SaveModel(m, path);
+  for (const LoadMode mode : {LoadMode::kRead, LoadMode::kMmap}) {
+    const XLinearModel back = LoadModel(path, mode);
+    ExpectSameModel(m, back);
+    EXPECT_EQ(back.AttachmentNames(), m.AttachmentNames());
+    ASSERT_NE(back.Attachment("bin-ary_0"), nullptr);
+    EXPECT_EQ(*back.Attachment("bin-ary_0"), binary);
+    EXPECT_EQ(*back.Attachment("xmr.vectorizer"), "v2");
+    EXPECT_EQ(*back.Attachment("empty"), "");
+    EXPECT_EQ(*back.Attachment("zeta"), "last");
+    EXPECT_EQ(back.Attachment("missing"), nullptr);
+  }
+  // A model saved again keeps its attachments byte for byte.
+  const std::string path2 = tmp.File("attach2.xmr");
+  SaveModel(LoadModel(path, LoadMode::kMmap), path2);
+  EXPECT_EQ(ReadBytes(path), ReadBytes(path2));
+}
+
+TEST(ModelFile, AttachmentNameChecks) {
+  const XLinearModel m = SmallModel(8);
+  for (const std::string& bad : {std::string(), std::string("a b"), std::string("x/y"),
+                                std::string("é"), std::string(129, 'a')}) {
+    testing_util::ExpectError([&] { m.WithAttachment(bad, "data"); }, ErrorCode::kInvalidArgument,
+                              {"bad attachment name"});
+  }
+  EXPECT_NO_THROW(m.WithAttachment(std::string(128, 'a'), "data"));
+  testing_util::ExpectError([&] { XLinearModel().WithAttachment("a", "b"); },
+                            ErrorCode::kInvalidArgument, {"empty"});
+}
+
+// Files of format version 2 (before attachments) have the same layout minus attachments.
+TEST(ModelFile, ReadsFormatVersion2) {
+  TempDir tmp;
+  const std::string path = tmp.File("v2.xmr");
+  const XLinearModel m = SmallModel(9);
+  SaveModel(m, path);
+  std::string b = ReadBytes(path);
+  std::uint32_t v = 0;
+  std::memcpy(&v, &b[8], 4);
+  EXPECT_EQ(v, 3u);
+  v = 2;
+  std::memcpy(&b[8], &v, 4);
+  const std::uint32_t crc = detail::Crc32(0, b.data(), 60);
+  std::memcpy(&b[60], &crc, 4);
+  WriteBytes(path, b);
+  ExpectSameModel(m, LoadModel(path));
+  v = 4;
+  std::memcpy(&b[8], &v, 4);
+  const std::uint32_t crc4 = detail::Crc32(0, b.data(), 60);
+  std::memcpy(&b[60], &crc4, 4);
+  WriteBytes(path, b);
+  testing_util::ExpectError([&] { LoadModel(path); }, ErrorCode::kCorruption,
+                            {"unsupported format version 4"});
+}
+
 // A level whose chunks are wider than 65,536 children stores 32-bit columns; it must round-trip.
 TEST(ModelFile, WideChunksRoundTrip) {
   TempDir tmp;
@@ -190,7 +261,7 @@ TEST(ModelFile, RefusesModelLargerThanMemory) {
 TEST(ModelFile, DetectsEveryTruncationAndFlippedByte) {
   TempDir tmp;
   const std::string path = tmp.File("corrupt_src.xmr");
-  SaveModel(SmallModel(5), path);
+  SaveModel(SmallModel(5).WithAttachment("xmr.label_names", "a\nb\nc"), path);
   const std::string good = ReadBytes(path);
   ASSERT_GT(good.size(), 256u);
   ASSERT_LT(good.size(), 8192u);
