@@ -21,6 +21,7 @@
 // fields 1-based, counting the label field of data files as field 1.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,61 @@ void WritePredictionText(const std::string& path, const CsrView& pred);
 /// Reads prediction text; `n_labels` = 0 takes 1 + largest label. Indices within a row keep
 /// file order (not sorted); a label repeated within a row is an error (kCorruption).
 CsrMatrix ReadPredictionText(const std::string& path, Index n_labels = 0);
+
+// ----- raw text data (for models trained from text; see xmr/text.h, xmr/text_model.h) -----
+
+/// Reads a label-name file: line k (1-based) names label k - 1. A line may carry more
+/// tab-separated fields after the name, which are ignored ("tag<TAB>count" files work as they
+/// are). Names are taken verbatim up to the first tab (no trimming).
+/// @throws Error(kCorruption) "<path>:<line>: ..." for an empty name or a name that repeats
+///         an earlier one (naming both lines); Error(kIoError) if unreadable.
+std::vector<std::string> ReadLabelNames(const std::string& path);
+
+/// How ReadTextTsv reads a tab-separated file of labelled text.
+struct TextTsvOptions {
+  /// 1-based column holding the row's labels, separated by commas (blanks around a label are
+  /// ignored; an empty column = no label).
+  int label_column = 1;
+  /// 1-based columns whose contents make the text, joined by one space in the order given
+  /// (a column may repeat, e.g. {5, 5, 6} to weigh a title twice); empty = every column but the
+  /// label column, in file order.
+  std::vector<int> text_columns;
+  /// Skip the first line (a header).
+  bool header = false;
+  /// Labels are 0-based integer ids instead of names.
+  bool label_ids = false;
+  /// With a given label vocabulary: drop labels that are not in it (counted in
+  /// TextDataset::unknown_labels) instead of failing.
+  bool skip_unknown_labels = false;
+  /// @throws Error(kInvalidArgument) naming the field.
+  void Validate() const;
+};
+
+/// Labelled raw text, row-aligned.
+struct TextDataset {
+  std::vector<std::string> texts;        ///< one document per row
+  CsrMatrix y;                           ///< rows x n_labels, value 1 per label (sorted ids)
+  std::vector<std::string> label_names;  ///< n_labels names (empty when read with label_ids)
+  std::int64_t unknown_labels = 0;       ///< label occurrences dropped (skip_unknown_labels)
+};
+
+/// Reads "labels<TAB>text" lines (see TextTsvOptions for other layouts; .gz/.xz accepted).
+/// label_names: the label vocabulary to map names to ids (e.g. from ReadLabelNames or a
+/// model); nullptr = build it from the file: the distinct names, sorted bytewise, numbered
+/// from 0. With label_ids, n_labels fixes the label dimension (0 = 1 + largest id; ids must be
+/// below it). A repeated label within a row counts once. Empty lines are rows like any other
+/// (they must still have the label column); "\r\n" line ends and a UTF-8 byte-order mark at
+/// the start of the file are accepted (also by ReadLabelNames and ReadTextLines).
+/// @throws Error(kCorruption) "<path>:<line>: ..." naming the column for a missing column, a
+///         bad or out-of-range id, an empty label between commas, or a label not in
+///         label_names; Error(kIoError) if unreadable; Error(kInvalidArgument) on bad opts or a
+///         label_names vocabulary with a repeated name.
+TextDataset ReadTextTsv(const std::string& path, const TextTsvOptions& opts = {},
+                        const std::vector<std::string>* label_names = nullptr, Index n_labels = 0);
+
+/// Reads a text file as one document per line (queries for prediction): every line, empty ones
+/// included, is a document, taken verbatim (tabs kept) without its line end.
+std::vector<std::string> ReadTextLines(const std::string& path);
 
 /// True if `path` exists and is a regular file or directory.
 bool PathExists(const std::string& path);
