@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/common.h"
 #include "core/log.h"
 #include "xmr/context.h"
 #include "xmr/error.h"
@@ -28,13 +29,13 @@
 #include "xmr/model.h"
 #include "xmr/predict.h"
 #include "xmr/synth.h"
+#include "xmr/text_model.h"
 #include "xmr/train.h"
 
 namespace xmr::cli {
-namespace {
 
 // The running subcommand, for the one-line messages of main() and the terminate handler.
-const char* g_command = "";
+const char* g_command = "";  // declared in cli/common.h
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -109,17 +110,6 @@ float FloatOpt(const Args& args, const std::string& name, float def, bool positi
                      args.Str(name) + "'");
   }
   return static_cast<float>(v);
-}
-
-// Runs f(); an Error(kInvalidArgument) from it (a bad option value) becomes a usage error.
-template <typename F>
-auto AsUsage(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kInvalidArgument) throw UsageError(e.message());
-    throw;
-  }
 }
 
 std::string CheckedPostProcessor(const std::string& name) {
@@ -254,53 +244,89 @@ Dataset LoadData(const Args& args, const Context& ctx, Need need) {
   return ds;
 }
 
-// ----- train -------------------------------------------------------------------------------------
+// Checks stdout for a write error (disk full, closed descriptor).
+void CheckStdout() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    IoFail(std::string("cannot write to stdout: ") + std::strerror(errno));
+  }
+}
 
-int CmdTrain(int argc, char** argv) {
+void PrintMetrics(const RankingMetrics& m) {
+  std::printf("rows %d\n", m.n_rows);
+  const std::pair<const char*, const std::vector<double>*> rows[] = {
+      {"P", &m.precision}, {"R", &m.recall}, {"nDCG", &m.ndcg}, {"MRR", &m.mrr}};
+  for (const auto& [name, v] : rows) {
+    std::printf("%-5s", name);
+    for (int k : {1, 3, 5, 10}) {
+      if (k <= m.max_k) std::printf("  @%-2d %6.2f", k, (*v)[k - 1]);
+    }
+    std::printf("\n");
+  }
+  std::printf("%s\n", m.Summary().c_str());
+  CheckStdout();  // before any later stderr line, and to catch write errors
+}
+
+// ----- training options (shared by training from vectors and from text) -------------------------
+
+std::vector<OptionSpec> TrainOptionSpecs() {
   const TrainOptions d;  // defaults for the help text
-  Args args(
-      "train", "(-d FILE | -x FILE -y FILE) -m MODEL [options]",
-      "Builds the label tree (PIFA + hierarchical 2-means) and trains an XR-Linear model.\n"
-      "Progress (level, nodes, seconds) goes to stderr; a summary line ends it.",
-      Concat(
-          Concat(DataOptions(), CommonOptions()),
-          {
-              {"model", "m", "FILE", "output model file (required)", ""},
-              {"seed", "", "N", "random seed (same seed = same model, any thread count)", "0"},
-              {"device", "", "DEV",
-               "auto | cpu | cuda (cuda fails without a usable GPU; no CPU fallback)", "auto"},
-              {"gpu-memory", "", "MB",
-               "device memory one wave of the GPU solver may use; 0 = 80% of the free memory", "0"},
-              {"nr-splits", "", "B", "branching factor of the label tree (a power of two)",
-               std::to_string(d.indexer.nr_splits)},
-              {"max-leaf-size", "", "N", "largest leaf cluster",
-               std::to_string(d.indexer.max_leaf_size)},
-              {"kmeans-max-iter", "", "N", "iterations per 2-means split",
-               std::to_string(d.indexer.kmeans_max_iter)},
-              {"solver", "s", "S", "l2-svc | l1-svc | lr", "l2-svc"},
-              {"cp", "", "C", "loss weight of positives", "1"},
-              {"cn", "", "C", "loss weight of negatives", "1"},
-              {"bias", "", "B", "bias feature value (0 = none)", "1"},
-              {"eps", "", "E", "solver stopping tolerance", "0.1"},
-              {"max-iter", "", "N", "solver passes", std::to_string(d.solver.max_iter)},
-              {"threshold", "", "T", "prune weights with |w| below T", "0.1"},
-              {"max-nonzeros", "", "N", "keep at most N weights per label (0 = all)", "0"},
-              {"neg", "", "NS", "negative sampling: tfn | man | tfn+man", "tfn"},
-              {"man-beam", "", "N", "beam used for matcher-aware negatives",
-               std::to_string(d.man_beam_size)},
-              {"beam", "b", "N", "default beam size stored in the model",
-               std::to_string(d.beam_size)},
-              {"top-k", "k", "N", "default top-k stored in the model", std::to_string(d.top_k)},
-              {"post-processor", "", "PP",
-               "default post-processor stored in the model: noop | sigmoid | log-sigmoid | "
-               "lP-hinge | log-lP-hinge (P = 1..4)",
-               d.post_processor},
-              {"pecos-out", "", "DIR", "also export the model in PECOS's folder layout", ""},
-          }));
-  if (!args.Parse(argc, argv, 2)) return 0;
-  const std::string model_path = args.Required("model");
-  const Context ctx = MakeContext(args);
+  return {
+      {"model", "m", "FILE", "output model file (required)", ""},
+      {"seed", "", "N", "random seed (same seed = same model, any thread count)", "0"},
+      {"device", "", "DEV", "auto | cpu | cuda (cuda fails without a usable GPU; no CPU fallback)",
+       "auto"},
+      {"gpu-memory", "", "MB",
+       "device memory one wave of the GPU solver may use; 0 = 80% of the free memory", "0"},
+      {"nr-splits", "", "B", "branching factor of the label tree (a power of two)",
+       std::to_string(d.indexer.nr_splits)},
+      {"max-leaf-size", "", "N", "largest leaf cluster", std::to_string(d.indexer.max_leaf_size)},
+      {"kmeans-max-iter", "", "N", "iterations per 2-means split",
+       std::to_string(d.indexer.kmeans_max_iter)},
+      {"solver", "s", "S", "l2-svc | l1-svc | lr", "l2-svc"},
+      {"cp", "", "C", "loss weight of positives", "1"},
+      {"cn", "", "C", "loss weight of negatives", "1"},
+      {"bias", "", "B", "bias feature value (0 = none)", "1"},
+      {"eps", "", "E", "solver stopping tolerance", "0.1"},
+      {"max-iter", "", "N", "solver passes", std::to_string(d.solver.max_iter)},
+      {"threshold", "", "T", "prune weights with |w| below T", "0.1"},
+      {"max-nonzeros", "", "N", "keep at most N weights per label (0 = all)", "0"},
+      {"neg", "", "NS", "negative sampling: tfn | man | tfn+man", "tfn"},
+      {"man-beam", "", "N", "beam used for matcher-aware negatives",
+       std::to_string(d.man_beam_size)},
+      {"beam", "b", "N", "default beam size stored in the model", std::to_string(d.beam_size)},
+      {"top-k", "k", "N", "default top-k stored in the model", std::to_string(d.top_k)},
+      {"post-processor", "", "PP",
+       "default post-processor stored in the model: noop | sigmoid | log-sigmoid | "
+       "lP-hinge | log-lP-hinge (P = 1..4)",
+       d.post_processor},
+      {"pecos-out", "", "DIR", "also export the model in PECOS's folder layout", ""},
+      {"labels", "", "FILE",
+       "label names, one per line (line k = label k-1; text after a tab ignored); "
+       "stored in the model so predictions show names",
+       ""},
+      {"label-embedding", "", "KIND",
+       "labels clustered by: pifa | pifa_lf_concat | pifa_lf_convex_combine (the lf "
+       "kinds need --label-features or, with --text, --label-text)",
+       "pifa"},
+      {"alpha", "", "A", "weight of PIFA in pifa_lf_convex_combine, in [0, 1]", "0.5"},
+      {"label-features", "", "FILE",
+       "label feature matrix, one row per label (.npz, .xmb or text), for the lf kinds", ""},
+  };
+}
 
+void LogTrained(const Context& ctx, const XLinearModel& model, const std::string& model_path,
+                double train_s, double total_s) {
+  std::string shape;
+  for (int level = 0; level < model.depth(); ++level) {
+    shape += (level ? ", " : "") + std::to_string(model.n_nodes(level));
+  }
+  Log(ctx, StrFormat("done: %s (depth %d, nodes per level [%s], %d labels, %d features, %lld "
+                     "weights); training %.2fs, total %.2fs",
+                     model_path.c_str(), model.depth(), shape.c_str(), model.n_labels(),
+                     model.n_features(), static_cast<long long>(model.nnz()), train_s, total_s));
+}
+
+TrainOptions ParseTrainOptions(const Args& args) {
   TrainOptions opts;
   opts.indexer.nr_splits = IntAtLeast(args, "nr-splits", opts.indexer.nr_splits, 2);
   if ((opts.indexer.nr_splits & (opts.indexer.nr_splits - 1)) != 0) {
@@ -328,33 +354,69 @@ int CmdTrain(int argc, char** argv) {
   opts.beam_size = IntAtLeast(args, "beam", opts.beam_size, 1);
   opts.top_k = IntAtLeast(args, "top-k", opts.top_k, 1);
   opts.post_processor = CheckedPostProcessor(args.Str("post-processor", opts.post_processor));
+  if (args.Has("label-embedding")) {
+    opts.label_embedding.kind =
+        AsUsage([&] { return ParseLabelEmbeddingKind(args.Str("label-embedding")); });
+  }
+  opts.label_embedding.alpha = FloatOpt(args, "alpha", opts.label_embedding.alpha, false);
+  const bool lf = opts.label_embedding.kind != LabelEmbeddingKind::kPifa;
+  if (lf && !args.Has("label-features") && !args.Has("label-text")) {
+    throw UsageError(std::string("--label-embedding ") +
+                     LabelEmbeddingKindName(opts.label_embedding.kind) +
+                     " needs label features: --label-features FILE (or --label-text FILE with "
+                     "--text)");
+  }
   AsUsage([&] { opts.Validate(); });
+  return opts;
+}
+
+namespace {
+
+// ----- train -------------------------------------------------------------------------------------
+
+int CmdTrain(int argc, char** argv) {
+  Args args("train", "(-d FILE | -x FILE -y FILE | --text FILE) -m MODEL [options]",
+            "Builds the label tree (PIFA + hierarchical 2-means) and trains an XR-Linear model,\n"
+            "from feature vectors (-d, or -x/-y) or from raw text (--text: TF-IDF features are\n"
+            "fitted and saved inside the model, so 'xmr predict --text' takes raw queries).\n"
+            "Progress (level, nodes, seconds) goes to stderr; a summary line ends it.",
+            Concat(Concat(Concat(DataOptions(), TextTrainOptionSpecs()), CommonOptions()),
+                   TrainOptionSpecs()));
+  if (!args.Parse(argc, argv, 2)) return 0;
+  const std::string model_path = args.Required("model");
+  const Context ctx = MakeContext(args);
+
+  const TrainOptions opts = ParseTrainOptions(args);
+  if (args.Has("text")) return TrainFromText(args, opts, ctx);
 
   // Everything that can fail cheaply fails before reading the data and training.
   CheckDataArgs(args, Need::kFeaturesAndLabels);
   CheckOutputFile(model_path);
   if (args.Has("pecos-out")) CheckOutputDir(args.Str("pecos-out"));
+  if (args.Has("labels")) CheckInputFile(args.Str("labels"));
+  if (args.Has("label-features")) CheckInputFile(args.Str("label-features"));
+  if (args.Has("label-text"))
+    throw UsageError("--label-text goes with --text; use --label-features");
   if (ctx.device == DeviceKind::kCuda) ResolveDevice(ctx);  // throws without a usable GPU
 
   Timer total;
   const Dataset ds = LoadData(args, ctx, Need::kFeaturesAndLabels);
   Timer t;
-  const XLinearModel model = Train(ds.x.view(), ds.y.view(), opts, ctx);
+  XLinearModel model;
+  if (args.Has("label-features")) {
+    const CsrMatrix z = ReadMatrix(args.Str("label-features"));
+    model = TrainWithLabelFeatures(ds.x.view(), ds.y.view(), z.view(), opts, ctx);
+  } else {
+    model = Train(ds.x.view(), ds.y.view(), opts, ctx);
+  }
   const double train_s = t.Seconds();
+  if (args.Has("labels")) model = WithLabelNames(model, ReadLabelNames(args.Str("labels")));
   SaveModel(model, model_path);
   if (args.Has("pecos-out")) {
     ExportPecos(model, args.Str("pecos-out"));
     Log(ctx, "exported the model to PECOS folder " + args.Str("pecos-out"));
   }
-  std::string shape;
-  for (int level = 0; level < model.depth(); ++level) {
-    shape += (level ? ", " : "") + std::to_string(model.n_nodes(level));
-  }
-  Log(ctx,
-      StrFormat("done: %s (depth %d, nodes per level [%s], %d labels, %d features, %lld "
-                "weights); training %.2fs, total %.2fs",
-                model_path.c_str(), model.depth(), shape.c_str(), model.n_labels(),
-                model.n_features(), static_cast<long long>(model.nnz()), train_s, total.Seconds()));
+  LogTrained(ctx, model, model_path, train_s, total.Seconds());
   return 0;
 }
 
@@ -376,13 +438,6 @@ void SortRowsByScore(CsrMatrix* p) {
       p->indices[q] = e.second;
       ++q;
     }
-  }
-}
-
-// Checks stdout for a write error (disk full, closed descriptor).
-void CheckStdout() {
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    IoFail(std::string("cannot write to stdout: ") + std::strerror(errno));
   }
 }
 
@@ -408,31 +463,20 @@ void WritePredictionsToStdout(const CsrView& pred) {
   CheckStdout();
 }
 
-void PrintMetrics(const RankingMetrics& m) {
-  std::printf("rows %d\n", m.n_rows);
-  const std::pair<const char*, const std::vector<double>*> rows[] = {
-      {"P", &m.precision}, {"R", &m.recall}, {"nDCG", &m.ndcg}, {"MRR", &m.mrr}};
-  for (const auto& [name, v] : rows) {
-    std::printf("%-5s", name);
-    for (int k : {1, 3, 5, 10}) {
-      if (k <= m.max_k) std::printf("  @%-2d %6.2f", k, (*v)[k - 1]);
-    }
-    std::printf("\n");
-  }
-  std::printf("%s\n", m.Summary().c_str());
-  CheckStdout();  // before any later stderr line, and to catch write errors
-}
-
 int CmdPredict(int argc, char** argv) {
   Args args(
-      "predict", "-m MODEL (-d FILE | -x FILE [-y FILE]) [-o OUT] [options]",
+      "predict",
+      "-m MODEL (-d FILE | -x FILE [-y FILE] | --text FILE | --text-tsv FILE) [-o OUT] [options]",
       "Predicts the top-k labels of every input row with a trained model.\n"
+      "From raw text (a model trained with --text): --text takes one query per line and writes\n"
+      "label ids, names and scores as TSV or JSON lines; --text-tsv takes labelled text and\n"
+      "also prints metrics.\n"
       "With -o, predictions go to OUT: .npz = scipy CSR matrix, any other name = text, one line\n"
       "per row of 'label:score' pairs by descending score ('-o -' = text on stdout). Without -o,\n"
       "the text goes to stdout unless the input has labels. If the input has labels, P/R/nDCG/MRR\n"
       "are printed on stdout (on stderr when the predictions go to stdout).",
       Concat(
-          Concat(DataOptions(), CommonOptions()),
+          Concat(Concat(DataOptions(), TextPredictOptionSpecs()), CommonOptions()),
           {
               {"model", "m", "FILE", "model file (required)", ""},
               {"output", "o", "FILE", "write predictions: .npz, text, or - for stdout", ""},
@@ -445,6 +489,8 @@ int CmdPredict(int argc, char** argv) {
   if (!args.Parse(argc, argv, 2)) return 0;
   const std::string model_path = args.Required("model");
   const Context ctx = MakeContext(args);
+  if (args.Has("text") || args.Has("text-tsv")) return PredictFromText(args, ctx);
+  if (args.Has("format")) throw UsageError("--format applies to --text / --text-tsv");
   if (args.Has("beam")) IntAtLeast(args, "beam", 1, 1);
   if (args.Has("top-k")) IntAtLeast(args, "top-k", 1, 1);
   if (args.Has("post-processor")) CheckedPostProcessor(args.Str("post-processor"));
@@ -808,6 +854,7 @@ const Command kCommands[] = {
     {"eval", CmdEval, "score a prediction file against true labels"},
     {"info", CmdInfo, "describe a model or data file"},
     {"convert", CmdConvert, "convert data (text, npz, xmb) or models (xmr <-> PECOS folder)"},
+    {"serve", CmdServe, "answer raw-text queries from stdin, one per line, with latency"},
     {"synth", CmdSynth, "generate synthetic data shaped like Wiki-500K, Amazon-670K, Amazon-3M"},
 };
 
