@@ -10,8 +10,28 @@
 // character (newline, tab, ...) and every Unicode space separator counts as a blank; text must
 // be valid UTF-8 (else Error(kInvalidArgument) naming the text's index and byte offset, or, with
 // invalid_utf8 = kReplace, each bad byte becomes U+FFFD); empty text gives an empty row.
-// Lower-casing (default on) maps ASCII A-Z and the Latin-1 / Greek / Cyrillic capitals that have
-// one-to-one lower-case forms; other characters are kept.
+// Lower-casing (default on) uses the basic table by default: ASCII A-Z and the Latin-1 / Greek /
+// Cyrillic capitals that have one-to-one lower-case forms; other characters are kept. With
+// case_mapping = kUnicode it is the Unicode simple lower-case mapping of every code point
+// (UnicodeData.txt; one code point to one, no context): "ÀÉÎ" -> "àéî", "ΣΑΣ" -> "σασ" (no
+// final-sigma rule; an existing 'ς' stays), 'İ' (U+0130) -> 'i', 'ẞ' -> 'ß', and 'ß' stays 'ß'
+// (its full mapping "ss" is case folding, not lower-casing).
+//
+// Words (what the word and char_wb analyzers see) come from the tokenizer:
+//   kBlank        PECOS's: the blank-separated pieces of the cleaned text, punctuation included
+//                 ("screen," and "screen" differ).
+//   kUnicodeWord  maximal runs of Unicode letters and digits; anything else separates words
+//                 ("(echo)" -> "echo"). Combining marks continue a word ("cafe\u0301" is one
+//                 word); '+' and '#' are kept at the end of a word or between letters/digits
+//                 ("c++", "c#", "c++11"), one '.', '_' or '-' is kept between letters/digits
+//                 ("x86_64", "e.g", "gtk-3", "3.14"). Scripts written without blanks are not
+//                 segmented ("中文分词" is one word). U+FFFD from invalid_utf8 = kReplace
+//                 separates words. Roughly the ASCII regex
+//                 [a-z0-9][a-z0-9+#._-]*[a-z0-9+#]|[a-z0-9], made Unicode-aware.
+// The char analyzer ignores the tokenizer: it always takes n-grams of the whole cleaned text.
+// case_mapping = kUnicode and tokenizer = kUnicodeWord use the C library's "C.UTF-8" locale
+// (built into glibc >= 2.35; opened once, the global locale is never changed); where it is
+// missing they throw Error(kNotSupported), never a silent fallback.
 //
 // Weights follow PECOS's tfidf (xr-linear.md §7): tf = count (1 if binary, 1 + ln count if
 // sublinear); idf = max(ln(N / (df + smooth)), 0) + (add_one ? 1 : 0) with smooth = 1 if
@@ -33,7 +53,7 @@
 namespace xmr {
 
 enum class Analyzer {
-  kWord,    ///< n-grams of blank-separated words, joined by one space ("echo with")
+  kWord,    ///< n-grams of the tokenizer's words, joined by one space ("echo with")
   kChar,    ///< n-grams of the code points of the whole (cleaned, blank-collapsed) text
   kCharWb,  ///< per word, n-grams of the word's code points followed by '#' ("ech","cho","ho#")
 };
@@ -61,9 +81,17 @@ struct BaseVectorizerOptions {
 struct TextVectorizerOptions {
   /// Default: word 1-2-grams and char_wb 3-grams (min_df 1).
   std::vector<BaseVectorizerOptions> bases = DefaultBases();
+  /// Lower-case the text before tokenising, with the mapping case_mapping names.
   bool lowercase = true;
+  /// kBasic: ASCII + Latin-1 / Greek / Cyrillic table (needs no locale);
+  /// kUnicode: Unicode simple lower-case mapping of every code point (see the file comment).
+  enum class CaseMapping { kBasic, kUnicode } case_mapping = CaseMapping::kBasic;
+  /// kBlank: blank-separated words (PECOS); kUnicodeWord: runs of letters/digits (file comment).
+  enum class Tokenizer { kBlank, kUnicodeWord } tokenizer = Tokenizer::kBlank;
   enum class InvalidUtf8 { kError, kReplace } invalid_utf8 = InvalidUtf8::kError;
   static std::vector<BaseVectorizerOptions> DefaultBases();
+  /// @throws Error(kInvalidArgument) on bad bases; Error(kNotSupported) if an option needs the
+  ///         "C.UTF-8" locale and the C library has none.
   void Validate() const;
 };
 
@@ -92,7 +120,9 @@ class TextVectorizer {
   std::string FeatureName(Index feature) const;
 
   /// A self-contained text serialisation (options, vocabularies and idf, exact floats), and its
-  /// inverse. @throws Error(kCorruption) on a malformed string.
+  /// inverse. Deserialize also reads the format without case_mapping / tokenizer ("xmr-tfidf 1",
+  /// before they existed) as kBasic / kBlank, the behaviour it was written with.
+  /// @throws Error(kCorruption) on a malformed string; Error(kNotSupported) as Validate().
   std::string Serialize() const;
   static TextVectorizer Deserialize(const std::string& s);
 
@@ -103,16 +133,21 @@ class TextVectorizer {
 };
 
 namespace text_detail {
-/// The n-grams (as strings) a base vectorizer extracts from a cleaned text, in text order with
-/// repetitions (exposed for tests). @throws Error(kInvalidArgument) on invalid UTF-8.
-std::vector<std::string> NGrams(std::string_view text, const BaseVectorizerOptions& base,
-                                bool lowercase);
-/// NGrams() of a text that Clean() already produced (no second cleaning pass).
-std::vector<std::string> NGramsOfClean(const std::string& clean, const BaseVectorizerOptions& base);
 /// The cleaning applied before tokenising: blanks collapsed, controls to blanks, lower-casing,
-/// invalid UTF-8 handling. `doc` names the text in errors.
-std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::InvalidUtf8 invalid,
-                  std::int64_t doc);
+/// invalid UTF-8 handling, as `opts` says (its bases are not used). `doc` names the text in
+/// errors. @throws Error(kInvalidArgument) on invalid UTF-8 with kError; kNotSupported as
+/// TextVectorizerOptions::Validate().
+std::string Clean(std::string_view text, const TextVectorizerOptions& opts, std::int64_t doc = 0);
+/// The words of a cleaned text (views into `clean`), in text order.
+std::vector<std::string_view> Words(std::string_view clean,
+                                    TextVectorizerOptions::Tokenizer tokenizer);
+/// The n-grams (as strings) a base vectorizer extracts from a text that Clean() produced, in
+/// text order with repetitions (exposed for tests).
+std::vector<std::string> NGramsOfClean(const std::string& clean, const BaseVectorizerOptions& base,
+                                       TextVectorizerOptions::Tokenizer tokenizer);
+/// NGramsOfClean(Clean(text, opts), base, opts.tokenizer).
+std::vector<std::string> NGrams(std::string_view text, const BaseVectorizerOptions& base,
+                                const TextVectorizerOptions& opts = {});
 }  // namespace text_detail
 
 }  // namespace xmr

@@ -1,8 +1,12 @@
 // TF-IDF text vectorizer (see include/xmr/text.h).
+#include <locale.h>  // for newlocale (POSIX 2008)
+#include <wctype.h>  // for towlower_l, iswalnum_l, iswctype_l
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <cwchar>  // for WCHAR_MAX
 #include <sstream>
 #include <unordered_map>
 #include <utility>
@@ -69,6 +73,103 @@ char32_t Lower(char32_t c) {
   return c;
 }
 
+using CaseMapping = TextVectorizerOptions::CaseMapping;
+using Tokenizer = TextVectorizerOptions::Tokenizer;
+
+// The Unicode tables of the C library: glibc's "C.UTF-8" LC_CTYPE carries the Unicode character
+// classes (its "combining" class is exactly the marks Mn/Mc/Me) and simple case mappings. The
+// locale object is created once and never freed; uselocale()/setlocale() are never called.
+struct UnicodeCtype {
+  locale_t loc = static_cast<locale_t>(0);
+  wctype_t combining = 0;
+};
+
+const UnicodeCtype& Unicode() {
+  static const UnicodeCtype u = [] {
+    UnicodeCtype r;
+    r.loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+    if (r.loc != static_cast<locale_t>(0)) r.combining = wctype_l("combining", r.loc);
+    return r;
+  }();
+  if (u.loc == static_cast<locale_t>(0) || u.combining == 0) {
+    throw Error(ErrorCode::kNotSupported,
+                "text vectorizer: case_mapping=unicode and tokenizer=unicode_word need the "
+                "C library's \"C.UTF-8\" locale (glibc >= 2.35), which is not available here");
+  }
+  return u;
+}
+
+bool NeedsUnicode(const TextVectorizerOptions& o) {
+  return (o.lowercase && o.case_mapping == CaseMapping::kUnicode) ||
+         o.tokenizer == Tokenizer::kUnicodeWord;
+}
+
+char32_t UnicodeLower(char32_t c, const UnicodeCtype& u) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c + 32 : c;
+  if (c > static_cast<char32_t>(WCHAR_MAX)) return c;
+  const wint_t l = towlower_l(static_cast<wint_t>(c), u.loc);
+  return l <= 0x10FFFF && !(l >= 0xD800 && l <= 0xDFFF) ? static_cast<char32_t>(l) : c;
+}
+
+// Classes of the kUnicodeWord tokenizer.
+enum class CharClass : unsigned char { kAlnum, kMark, kSuffix, kJoiner, kOther };
+
+CharClass Classify(char32_t c, const UnicodeCtype& u) {
+  if (c < 0x80) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      return CharClass::kAlnum;
+    }
+    if (c == '+' || c == '#') return CharClass::kSuffix;
+    if (c == '.' || c == '_' || c == '-') return CharClass::kJoiner;
+    return CharClass::kOther;
+  }
+  if (c > static_cast<char32_t>(WCHAR_MAX)) return CharClass::kOther;
+  const wint_t w = static_cast<wint_t>(c);
+  // glibc counts some marks (e.g. Indic vowel signs) as alphabetic: they may start a word.
+  if (iswalnum_l(w, u.loc)) return CharClass::kAlnum;
+  if (iswctype_l(w, u.combining, u.loc)) return CharClass::kMark;
+  return CharClass::kOther;
+}
+
+// Words = alnum runs (marks continue them) linked by "[+#]*" or "[+#]*[._-]", plus a trailing
+// "[+#]*" (see text.h).
+void UnicodeWords(std::string_view s, std::vector<std::string_view>* words) {
+  const UnicodeCtype& u = Unicode();
+  std::vector<std::size_t> off;
+  std::vector<CharClass> cls;
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0xFFFD;
+    const int n = DecodeUtf8(s, i, &cp);
+    off.push_back(i);
+    cls.push_back(Classify(cp, u));
+    i += n > 0 ? n : 1;
+  }
+  off.push_back(s.size());
+  const std::size_t n = cls.size();
+  for (std::size_t i = 0; i < n;) {
+    if (cls[i] != CharClass::kAlnum) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1, end = j;
+    for (;;) {
+      while (j < n && (cls[j] == CharClass::kAlnum || cls[j] == CharClass::kMark)) ++j;
+      std::size_t k = j;
+      while (k < n && cls[k] == CharClass::kSuffix) ++k;
+      end = k;
+      if (k < n && cls[k] == CharClass::kAlnum) {
+        j = k;
+      } else if (k + 1 < n && cls[k] == CharClass::kJoiner && cls[k + 1] == CharClass::kAlnum) {
+        j = k + 1;
+      } else {
+        break;
+      }
+    }
+    words->emplace_back(s.data() + off[i], off[end] - off[i]);
+    i = end;
+  }
+}
+
 // Byte offsets of the code points of a valid UTF-8 string, plus its size.
 std::vector<std::size_t> CodePointOffsets(std::string_view s) {
   std::vector<std::size_t> off;
@@ -93,6 +194,33 @@ void AppendCharNGrams(std::string_view s, const BaseVectorizerOptions& b, bool w
       break;
     }
     for (int i = 0; i + n <= len; ++i) out->emplace_back(s.substr(off[i], off[i + n] - off[i]));
+  }
+}
+
+void AppendNGrams(const std::string& clean, const std::vector<std::string_view>& words,
+                  const BaseVectorizerOptions& base, std::vector<std::string>* out) {
+  switch (base.analyzer) {
+    case Analyzer::kWord:
+      for (int n = base.ngram_min; n <= base.ngram_max; ++n) {
+        for (std::size_t i = 0; i + n <= words.size(); ++i) {
+          std::string g(words[i]);
+          for (int k = 1; k < n; ++k) (g += ' ') += words[i + k];
+          out->push_back(std::move(g));
+        }
+      }
+      break;
+    case Analyzer::kChar:
+      AppendCharNGrams(clean, base, false, out);
+      break;
+    case Analyzer::kCharWb: {
+      std::string marked;
+      for (const std::string_view w : words) {
+        marked.assign(w);
+        marked += '#';
+        AppendCharNGrams(marked, base, true, out);
+      }
+      break;
+    }
   }
 }
 
@@ -139,12 +267,15 @@ std::vector<BaseVectorizerOptions> TextVectorizerOptions::DefaultBases() {
 void TextVectorizerOptions::Validate() const {
   if (bases.empty()) Bad("at least one base vectorizer is needed");
   for (const BaseVectorizerOptions& b : bases) b.Validate();
+  if (NeedsUnicode(*this)) Unicode();
 }
 
 namespace text_detail {
 
-std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::InvalidUtf8 invalid,
-                  std::int64_t doc) {
+std::string Clean(std::string_view text, const TextVectorizerOptions& opts, std::int64_t doc) {
+  const bool lower = opts.lowercase;
+  const UnicodeCtype* u =
+      lower && opts.case_mapping == CaseMapping::kUnicode ? &Unicode() : nullptr;
   std::string out;
   out.reserve(text.size());
   bool pending_blank = false;
@@ -152,7 +283,7 @@ std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::
     char32_t cp;
     int n = DecodeUtf8(text, i, &cp);
     if (n == 0) {
-      if (invalid == TextVectorizerOptions::InvalidUtf8::kError) {
+      if (opts.invalid_utf8 == TextVectorizerOptions::InvalidUtf8::kError) {
         Bad(StrFormat("text %lld: invalid UTF-8 at byte %zu", static_cast<long long>(doc), i));
       }
       cp = 0xFFFD;
@@ -165,47 +296,36 @@ std::string Clean(std::string_view text, bool lowercase, TextVectorizerOptions::
     }
     if (pending_blank && !out.empty()) out.push_back(' ');
     pending_blank = false;
-    AppendUtf8(lowercase ? Lower(cp) : cp, &out);
+    if (lower) cp = u != nullptr ? UnicodeLower(cp, *u) : Lower(cp);
+    AppendUtf8(cp, &out);
   }
+  return out;
+}
+
+std::vector<std::string_view> Words(std::string_view clean, Tokenizer tokenizer) {
+  std::vector<std::string_view> words;
+  if (tokenizer == Tokenizer::kUnicodeWord) {
+    UnicodeWords(clean, &words);
+    return words;
+  }
+  for (std::size_t i = 0; i < clean.size();) {
+    const std::size_t j = std::min(clean.find(' ', i), clean.size());
+    if (j > i) words.push_back(clean.substr(i, j - i));
+    i = j + 1;
+  }
+  return words;
+}
+
+std::vector<std::string> NGramsOfClean(const std::string& clean, const BaseVectorizerOptions& base,
+                                       Tokenizer tokenizer) {
+  std::vector<std::string> out;
+  AppendNGrams(clean, Words(clean, tokenizer), base, &out);
   return out;
 }
 
 std::vector<std::string> NGrams(std::string_view text, const BaseVectorizerOptions& base,
-                                bool lowercase) {
-  return NGramsOfClean(Clean(text, lowercase, TextVectorizerOptions::InvalidUtf8::kError, 0), base);
-}
-
-std::vector<std::string> NGramsOfClean(const std::string& clean,
-                                       const BaseVectorizerOptions& base) {
-  std::vector<std::string> out;
-  std::vector<std::string_view> words;
-  for (std::size_t i = 0; i < clean.size();) {
-    const std::size_t j = std::min(clean.find(' ', i), clean.size());
-    words.emplace_back(clean.data() + i, j - i);
-    i = j + 1;
-  }
-  switch (base.analyzer) {
-    case Analyzer::kWord:
-      for (int n = base.ngram_min; n <= base.ngram_max; ++n) {
-        for (std::size_t i = 0; i + n <= words.size(); ++i) {
-          std::string g(words[i]);
-          for (int k = 1; k < n; ++k) (g += ' ') += words[i + k];
-          out.push_back(std::move(g));
-        }
-      }
-      break;
-    case Analyzer::kChar:
-      AppendCharNGrams(clean, base, false, &out);
-      break;
-    case Analyzer::kCharWb:
-      for (const std::string_view w : words) {
-        std::string marked(w);
-        marked += '#';
-        AppendCharNGrams(marked, base, true, &out);
-      }
-      break;
-  }
-  return out;
+                                const TextVectorizerOptions& opts) {
+  return NGramsOfClean(Clean(text, opts, 0), base, opts.tokenizer);
 }
 
 }  // namespace text_detail
@@ -235,9 +355,13 @@ struct TextVectorizer::Impl {
     }
   }
 
-  // N-grams of a cleaned text for base k (cleaned once per document, not once per base).
-  std::vector<std::string> Grams(const std::string& clean, std::size_t k) const {
-    return text_detail::NGramsOfClean(clean, opts.bases[k]);
+  // N-grams of a cleaned text and its words for base k (a document is cleaned and split once,
+  // not once per base).
+  std::vector<std::string> Grams(const std::string& clean,
+                                 const std::vector<std::string_view>& words, std::size_t k) const {
+    std::vector<std::string> out;
+    AppendNGrams(clean, words, opts.bases[k], &out);
+    return out;
   }
 };
 
@@ -262,10 +386,10 @@ TextVectorizer TextVectorizer::Fit(const std::vector<std::string>& corpus,
   ParallelFor(
       n, threads,
       [&](std::int64_t d, int w) {
-        const std::string clean =
-            text_detail::Clean(corpus[d], opts.lowercase, opts.invalid_utf8, d);
+        const std::string clean = text_detail::Clean(corpus[d], opts, d);
+        const std::vector<std::string_view> words = text_detail::Words(clean, opts.tokenizer);
         for (std::size_t k = 0; k < nb; ++k) {
-          std::vector<std::string> g = m.Grams(clean, k);
+          std::vector<std::string> g = m.Grams(clean, words, k);
           std::sort(g.begin(), g.end());
           g.erase(std::unique(g.begin(), g.end()), g.end());
           for (std::string& s : g) ++df[w][k][std::move(s)];
@@ -311,14 +435,15 @@ TextVectorizer TextVectorizer::Fit(const std::vector<std::string>& corpus,
 void TextVectorizer::TransformOne(std::string_view text, std::vector<Index>* indices,
                                   std::vector<float>* values) const {
   const Impl& m = *impl_;
-  const std::string clean = text_detail::Clean(text, m.opts.lowercase, m.opts.invalid_utf8, 0);
+  const std::string clean = text_detail::Clean(text, m.opts, 0);
+  const std::vector<std::string_view> words = text_detail::Words(clean, m.opts.tokenizer);
   const std::size_t first = indices->size();
   std::vector<Index> ids;
   for (std::size_t k = 0; k < m.bases.size(); ++k) {
     const Impl::Base& base = m.bases[k];
     const BaseVectorizerOptions& b = m.opts.bases[k];
     ids.clear();
-    for (const std::string& g : m.Grams(clean, k)) {
+    for (const std::string& g : m.Grams(clean, words, k)) {
       const auto it = base.ids.find(g);
       if (it != base.ids.end()) ids.push_back(it->second);
     }
@@ -406,9 +531,11 @@ std::string TextVectorizer::FeatureName(Index f) const {
 std::string TextVectorizer::Serialize() const {
   const Impl& m = *impl_;
   std::ostringstream o;
-  o << "xmr-tfidf 1\n"
-    << "lowercase " << m.opts.lowercase << "\ninvalid_utf8 "
+  o << "xmr-tfidf 2\n"
+    << "lowercase " << m.opts.lowercase << "\ncase_mapping "
+    << (m.opts.case_mapping == CaseMapping::kBasic ? "basic" : "unicode") << "\ninvalid_utf8 "
     << (m.opts.invalid_utf8 == TextVectorizerOptions::InvalidUtf8::kError ? "error" : "replace")
+    << "\ntokenizer " << (m.opts.tokenizer == Tokenizer::kBlank ? "blank" : "unicode_word")
     << "\nbases " << m.bases.size() << "\n";
   for (std::size_t k = 0; k < m.bases.size(); ++k) {
     const BaseVectorizerOptions& b = m.opts.bases[k];
@@ -435,7 +562,12 @@ TextVectorizer TextVectorizer::Deserialize(const std::string& s) {
     ++lineno;
     return line;
   };
-  if (next() != "xmr-tfidf 1") Corrupt("not an xmr tfidf vectorizer (bad first line)");
+  // Version 1 predates case_mapping and tokenizer: it was written with kBasic and kBlank.
+  const std::string version = next();
+  if (version != "xmr-tfidf 1" && version != "xmr-tfidf 2") {
+    Corrupt("not an xmr tfidf vectorizer (bad first line)");
+  }
+  const bool v1 = version == "xmr-tfidf 1";
   TextVectorizer v;
   Impl& m = *v.impl_;
   int flag = 0;
@@ -445,12 +577,29 @@ TextVectorizer TextVectorizer::Deserialize(const std::string& s) {
     Corrupt(StrFormat("line %d: expected 'lowercase 0|1'", lineno));
   }
   m.opts.lowercase = flag != 0;
+  m.opts.case_mapping = CaseMapping::kBasic;
+  if (!v1) {
+    if (!(std::istringstream(next()) >> word >> mode) || word != "case_mapping" ||
+        (mode != "basic" && mode != "unicode")) {
+      Corrupt(StrFormat("line %d: expected 'case_mapping basic|unicode'", lineno));
+    }
+    m.opts.case_mapping = mode == "basic" ? CaseMapping::kBasic : CaseMapping::kUnicode;
+  }
   if (!(std::istringstream(next()) >> word >> mode) || word != "invalid_utf8" ||
       (mode != "error" && mode != "replace")) {
     Corrupt(StrFormat("line %d: expected 'invalid_utf8 error|replace'", lineno));
   }
   m.opts.invalid_utf8 = mode == "error" ? TextVectorizerOptions::InvalidUtf8::kError
                                         : TextVectorizerOptions::InvalidUtf8::kReplace;
+  m.opts.tokenizer = Tokenizer::kBlank;
+  if (!v1) {
+    if (!(std::istringstream(next()) >> word >> mode) || word != "tokenizer" ||
+        (mode != "blank" && mode != "unicode_word")) {
+      Corrupt(StrFormat("line %d: expected 'tokenizer blank|unicode_word'", lineno));
+    }
+    m.opts.tokenizer = mode == "blank" ? Tokenizer::kBlank : Tokenizer::kUnicodeWord;
+  }
+  if (NeedsUnicode(m.opts)) Unicode();  // fail now (kNotSupported), not at the first Transform
   if (!(std::istringstream(next()) >> word >> nb) || word != "bases" || nb == 0 || nb > 64) {
     Corrupt(StrFormat("line %d: expected 'bases N' with 1 <= N <= 64", lineno));
   }
