@@ -637,6 +637,25 @@ int CmdInfo(int argc, char** argv) {
     while (!opts.empty() && opts.back() == '\n') opts.pop_back();
     std::printf("training options:\n%s\n", opts.c_str());
   }
+  for (const std::string& name : model.AttachmentNames()) {
+    std::printf("attachment %s: %zu bytes\n", name.c_str(), model.Attachment(name)->size());
+  }
+  const std::vector<std::string> names = LabelNames(model);
+  if (!names.empty()) {
+    std::printf("label names: %s", names[0].c_str());
+    for (std::size_t i = 1; i < std::min<std::size_t>(names.size(), 5); ++i) {
+      std::printf(", %s", names[i].c_str());
+    }
+    std::printf("%s\n", names.size() > 5 ? ", ..." : "");
+  }
+  if (const std::string* v = model.Attachment(kVectorizerAttachment)) {
+    const TextVectorizer vec = TextVectorizer::Deserialize(*v);
+    std::printf("text vectorizer: %d features;", vec.n_features());
+    for (const BaseVectorizerOptions& b : vec.options().bases) {
+      std::printf(" %s %d-%d", AnalyzerName(b.analyzer), b.ngram_min, b.ngram_max);
+    }
+    std::printf("\n");
+  }
   CheckStdout();
   return 0;
 }

@@ -116,6 +116,22 @@ TextVectorizerOptions ParseVectorizerOptions(const Args& args) {
     b.binary = tf == "binary";
   }
   o.lowercase = !args.Flag("no-lowercase");
+  const std::string tok = args.Str("tokenizer", "blank");
+  if (tok == "blank") {
+    o.tokenizer = TextVectorizerOptions::Tokenizer::kBlank;
+  } else if (tok == "unicode-word") {
+    o.tokenizer = TextVectorizerOptions::Tokenizer::kUnicodeWord;
+  } else {
+    throw UsageError("--tokenizer must be blank or unicode-word; got '" + tok + "'");
+  }
+  const std::string cm = args.Str("case", "basic");
+  if (cm == "basic") {
+    o.case_mapping = TextVectorizerOptions::CaseMapping::kBasic;
+  } else if (cm == "unicode") {
+    o.case_mapping = TextVectorizerOptions::CaseMapping::kUnicode;
+  } else {
+    throw UsageError("--case must be basic or unicode; got '" + cm + "'");
+  }
   const std::string bad = args.Str("invalid-utf8", "error");
   if (bad == "error") {
     o.invalid_utf8 = TextVectorizerOptions::InvalidUtf8::kError;
@@ -333,6 +349,14 @@ std::vector<OptionSpec> TextTrainOptionSpecs() {
       {"max-df", "", "R", "drop n-grams seen in more than this share of the texts", "1"},
       {"max-features", "", "N", "keep the N most frequent n-grams per feature set (0 = all)", "0"},
       {"no-lowercase", "", "", "keep the case of the text", ""},
+      {"case", "", "MAP",
+       "lower-casing: basic (ASCII, Latin-1, Greek, Cyrillic) | unicode (every code point "
+       "with a simple lower-case form)",
+       "basic"},
+      {"tokenizer", "", "TOK",
+       "words are: blank (blank-separated, as PECOS) | unicode-word (runs of Unicode letters "
+       "and digits; punctuation splits, keeps c++, c#, x86_64)",
+       "blank"},
       {"invalid-utf8", "", "MODE", "invalid UTF-8 in text: error | replace (with U+FFFD)", "error"},
   };
 }
