@@ -401,6 +401,14 @@ int CmdTrain(int argc, char** argv) {
 
   Timer total;
   const Dataset ds = LoadData(args, ctx, Need::kFeaturesAndLabels);
+  std::vector<std::string> label_names;
+  if (args.Has("labels")) {
+    label_names = ReadLabelNames(args.Str("labels"));
+    XMR_EXPECTS(label_names.size() == static_cast<std::size_t>(ds.y.cols),
+                ErrorCode::kInvalidArgument,
+                StrFormat("%s: %zu label names, but the data has %d labels",
+                          args.Str("labels").c_str(), label_names.size(), ds.y.cols));
+  }
   Timer t;
   XLinearModel model;
   if (args.Has("label-features")) {
@@ -410,7 +418,7 @@ int CmdTrain(int argc, char** argv) {
     model = Train(ds.x.view(), ds.y.view(), opts, ctx);
   }
   const double train_s = t.Seconds();
-  if (args.Has("labels")) model = WithLabelNames(model, ReadLabelNames(args.Str("labels")));
+  if (args.Has("labels")) model = WithLabelNames(model, label_names);
   SaveModel(model, model_path);
   if (args.Has("pecos-out")) {
     ExportPecos(model, args.Str("pecos-out"));

@@ -57,6 +57,12 @@ TextTsvOptions ParseTsvOptions(const Args& args) {
   if (args.Has("text-cols")) o.text_columns = ParseColumnList("text-cols", args.Str("text-cols"));
   o.header = args.Flag("header");
   o.label_ids = args.Flag("label-ids");
+  for (const int c : o.text_columns) {
+    if (c == o.label_column) {
+      throw UsageError(
+          StrFormat("--text-cols includes column %d, the label column (--label-col)", c));
+    }
+  }
   AsUsage([&] { o.Validate(); });
   return o;
 }
@@ -140,7 +146,12 @@ TextVectorizerOptions ParseVectorizerOptions(const Args& args) {
   } else {
     throw UsageError("--invalid-utf8 must be error or replace; got '" + bad + "'");
   }
-  AsUsage([&] { o.Validate(); });
+  try {
+    o.Validate();
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidArgument) throw;
+    throw UsageError("bad --features or vectorizer option: " + e.message());
+  }
   return o;
 }
 
@@ -177,7 +188,24 @@ std::vector<std::string> ReadLabelTexts(const std::string& path,
 
 // ----- output --------------------------------------------------------------------------------
 
-void AppendJsonString(std::string* out, std::string_view s) {
+void AppendJsonString(std::string* out, std::string_view raw) {
+  // JSON must be valid UTF-8: every invalid byte becomes U+FFFD.
+  std::string fixed;
+  std::string_view s = raw;
+  if (FirstInvalidUtf8(raw) != std::string_view::npos) {
+    std::string_view rest = raw;
+    while (!rest.empty()) {
+      const std::size_t bad = FirstInvalidUtf8(rest);
+      if (bad == std::string_view::npos) {
+        fixed.append(rest);
+        break;
+      }
+      fixed.append(rest.substr(0, bad));
+      fixed += "\xEF\xBF\xBD";
+      rest.remove_prefix(bad + 1);
+    }
+    s = fixed;
+  }
   *out += '"';
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
@@ -201,7 +229,7 @@ void AppendJsonString(std::string* out, std::string_view s) {
         if (c < 0x20 || c == 0x7f) {
           *out += StrFormat("\\u%04x", c);
         } else {
-          *out += ch;  // UTF-8 passes through (the vectorizer has validated or replaced it)
+          *out += ch;
         }
     }
   }
@@ -296,18 +324,15 @@ TextModel LoadTextModel(const Args& args, const Context& ctx) {
 
 // With the model's invalid_utf8 = error, names the first text that is not valid UTF-8 by its
 // file line (line = index + first_line) rather than by its index, as the vectorizer would.
-void CheckUtf8(const TextModel& model, const std::vector<std::string>& texts,
+void CheckUtf8(TextVectorizerOptions::InvalidUtf8 policy, const std::vector<std::string>& texts,
                const std::string& path, std::int64_t first_line) {
-  if (model.vectorizer().options().invalid_utf8 != TextVectorizerOptions::InvalidUtf8::kError) {
-    return;
-  }
+  if (policy != TextVectorizerOptions::InvalidUtf8::kError) return;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const std::size_t bad = FirstInvalidUtf8(texts[i]);
     if (bad != std::string_view::npos) {
       throw Error(ErrorCode::kInvalidArgument,
-                  StrFormat("%s:%lld: invalid UTF-8 at byte %zu of the text (the model was "
-                            "trained with --invalid-utf8 error; fix the file or retrain with "
-                            "--invalid-utf8 replace)",
+                  StrFormat("%s:%lld: invalid UTF-8 at byte %zu of the text (fix the file, "
+                            "or use --invalid-utf8 replace when training)",
                             path.c_str(), static_cast<long long>(first_line + i), bad));
     }
   }
@@ -392,12 +417,22 @@ int TrainFromText(const Args& args, const TrainOptions& opts, const Context& ctx
   if (args.Has("labels")) names = ReadLabelNames(args.Str("labels"));
   TextDataset ds = ReadTextTsv(path, tsv, args.Has("labels") ? &names : nullptr);
   XMR_EXPECTS(ds.y.nnz() > 0, ErrorCode::kInvalidArgument, path + ": no labels to train on");
+  CheckUtf8(topts.vectorizer.invalid_utf8, ds.texts, path, tsv.header ? 2 : 1);
   Log(ctx, StrFormat("read %zu texts, %d labels (%lld assignments) in %.2fs", ds.texts.size(),
                      ds.y.cols, static_cast<long long>(ds.y.nnz()), total.Seconds()));
   std::vector<std::string> label_texts;
   if (args.Has("label-text")) {
     std::int64_t unknown = 0, missing = 0;
     label_texts = ReadLabelTexts(args.Str("label-text"), ds.label_names, &unknown, &missing);
+    for (const std::string& t : label_texts) {
+      if (topts.vectorizer.invalid_utf8 == TextVectorizerOptions::InvalidUtf8::kError &&
+          FirstInvalidUtf8(t) != std::string_view::npos) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    args.Str("label-text") +
+                        ": a label text is not valid UTF-8 (fix the file, "
+                        "or use --invalid-utf8 replace)");
+      }
+    }
     Log(ctx, StrFormat("label texts: %lld of %d labels have one (%lld lines name no label)",
                        static_cast<long long>(ds.y.cols - missing), ds.y.cols,
                        static_cast<long long>(unknown)));
@@ -478,7 +513,7 @@ int PredictFromText(const Args& args, const Context& ctx) {
     texts = ReadTextLines(path);
   }
   Log(ctx, StrFormat("read %zu texts in %.2fs", texts.size(), t.Seconds()));
-  CheckUtf8(model, texts, path, labelled && tsv.header ? 2 : 1);
+  CheckUtf8(model.vectorizer().options().invalid_utf8, texts, path, labelled && tsv.header ? 2 : 1);
   t.Reset();
   const CsrMatrix pred = model.Predict(texts, po, ctx);
   const double secs = t.Seconds();
