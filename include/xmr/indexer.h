@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xmr/context.h"
@@ -109,5 +110,99 @@ CsrMatrix LabelEmbedding(const CsrView& x, const CsrView& y, const CsrView* z,
 ///         Error(kCorruption) if `emb` breaks the CSR invariants (see Validate).
 ClusterChain HierarchicalKMeans(const CsrView& emb, const IndexerOptions& opts,
                                 const Context& ctx = {});
+
+// ----- Prefix trees over label strings (query auto-completion; xr-linear.md section 8) --------
+//
+// For QAC the labels are whole query strings and the input is (previous query, typed prefix).
+// A k-means tree scatters the completions of one prefix over many clusters; a character trie
+// keeps them together (Yadav et al., "Session-aware query auto-completion using extreme
+// multi-label ranking", KDD 2021). Trie nodes count UTF-8 code points, never bytes; node order
+// is the bytewise order of the prefixes (for UTF-8 the same as code-point order).
+
+/// Options of TrieIndexer.
+struct TrieIndexerOptions {
+  /// Trie levels above the labels (>= 1): level j holds the prefixes of j+1 code points, so the
+  /// chain has depth + 1 levels.
+  int depth = 3;
+  /// @throws Error(kInvalidArgument) naming the field.
+  void Validate() const;
+};
+
+/// A character trie of the label strings as a ClusterChain of opts.depth + 1 levels.
+///  * Level j (j = 0..depth-1): one node per distinct prefix of j+1 code points of the labels.
+///    A label shorter than j+1 code points continues as a single-child chain: it owns one node
+///    at each deeper trie level, keyed by its whole string (the "end mark"), which sorts before
+///    every longer string with that prefix ("ab" < "abc"). Node ids follow the bytewise
+///    lexicographic order of the keys, and parents[j] is non-decreasing.
+///  * Last level: the labels, label id = index in `labels` (any order); parents map each label
+///    to its node of level depth-1 (its prefix of `depth` code points, or itself if shorter).
+///    Everything below that prefix is one flat leaf cluster.
+/// If `labels` is sorted bytewise (std::string's operator<), label ids follow the node order at
+/// every level, so every node's labels form a contiguous id range, and the range of a prefix
+/// is PrefixRange(labels, prefix). Deterministic; single-threaded: one sort of the labels
+/// (O(L log L) string comparisons), then O(depth) comparisons of prefixes per label. Memory:
+/// O(L * depth) for the result. `labels` is not retained. Reentrant.
+/// @throws Error(kInvalidArgument) if labels is empty, two labels are equal (naming both ids),
+///         a label is not valid UTF-8 (naming it and the byte offset), or on bad options.
+ClusterChain TrieIndexer(const std::vector<std::string>& labels, const TrieIndexerOptions& opts);
+
+/// A half-open range [lo, hi) of label ids.
+struct LabelRange {
+  Index lo = 0;
+  Index hi = 0;
+  Index size() const { return hi - lo; }
+  bool empty() const { return hi <= lo; }
+};
+
+/// The ids of the labels that start with `prefix` (bytewise; an empty prefix matches all) in a
+/// bytewise-sorted label list: [lo, hi), empty (lo == hi, at the insertion point) if none
+/// matches. O(|prefix| log L). Precondition, not checked: sorted_labels is sorted by
+/// std::string's operator< (as for TrieIndexer's contiguous ranges). Thread-safe, no throw.
+LabelRange PrefixRange(const std::vector<std::string>& sorted_labels, std::string_view prefix);
+
+/// Options of HybridIndexer.
+struct HybridIndexerOptions {
+  /// Trie levels on top (>= 1), as TrieIndexerOptions::depth. The default 2 sends every typed
+  /// prefix of >= 2 code points down exactly one path of trie nodes, while keeping the trie
+  /// shallow: for Latin-script query logs the first two characters make a few hundred to a few
+  /// thousand groups (at most ~40^2), each then split by k-means. With 1, k-means clusters under a
+  /// first letter mix the second letters, so a 2-character prefix is scattered over many clusters;
+  /// with 3 or more most groups fall below max_leaf_size and the tree degenerates into a deep trie
+  /// padded with single-child chains (slow to train and to search).
+  int trie_depth = 2;
+  /// The k-means inside each trie node (nr_splits, max_leaf_size, kmeans_max_iter, spherical).
+  IndexerOptions kmeans;
+  /// @throws Error(kInvalidArgument) naming the field.
+  void Validate() const;
+};
+
+/// Trie on top, balanced hierarchical 2-means below (xr-linear.md section 8, "HybridIndexer").
+/// labels: L distinct valid UTF-8 strings (label id = index, any order); emb: L x D CSR label
+/// embeddings (row l for label l, e.g. position-weighted char TF-IDF of the label strings), not
+/// retained.
+///  * Levels 0..trie_depth-1 are exactly TrieIndexer(labels, {trie_depth})'s trie levels.
+///  * Below each node v of level trie_depth-1: the chain of
+///    HierarchicalKMeans(rows of emb for v's labels in ascending id order, opts.kmeans, ctx)
+///    (ctx.seed for every node), i.e. flat when v has <= max_leaf_size labels, else leaves of
+///    max_leaf_size/2..max_leaf_size labels grouped nr_splits-ary. These subtrees have
+///    K_v >= 1 levels (labels included); the chain has trie_depth + max_v K_v levels.
+///  * Padding: every label must sit at the same depth, so a subtree with K_v < max K_v hangs
+///    below a chain of (max K_v - K_v) single-child nodes directly under its trie node (the
+///    trie node is repeated; the k-means levels stay next to the labels).
+///  * Node order: k-means / padding nodes are numbered by trie node first, then by their order
+///    in the subtree, so parents[t] is non-decreasing for every t < depth - 1.
+/// If every node of level trie_depth-1 has <= max_leaf_size labels, the result equals
+/// TrieIndexer(labels, {trie_depth}). With sorted labels the trie nodes' labels are contiguous
+/// id ranges; the k-means nodes' are not.
+/// Deterministic for a given ctx.seed, whatever ctx.threads: trie nodes run in parallel (one
+/// thread each) and very large ones one at a time with all threads. Extra memory: O(L) plus,
+/// per worker, D ints and one copy of a trie node's rows (columns renumbered to the features
+/// they use, which keeps every k-means sum in the same order: bit-identical trees). Reentrant.
+/// @throws Error(kInvalidArgument) on bad options, emb.rows != labels.size(), the label errors
+///         of TrieIndexer, or (as HierarchicalKMeans) a trie node too large for a balanced tree
+///         with this max_leaf_size (only possible with max_leaf_size = 1);
+///         Error(kCorruption) if `emb` breaks the CSR invariants (see Validate).
+ClusterChain HybridIndexer(const std::vector<std::string>& labels, const CsrView& emb,
+                           const HybridIndexerOptions& opts, const Context& ctx = {});
 
 }  // namespace xmr

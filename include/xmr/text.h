@@ -75,6 +75,16 @@ struct BaseVectorizerOptions {
   bool sublinear_tf = false;
   bool smooth_idf = true;
   bool add_one_idf = false;
+  /// char_wb only (>= 0, finite; 0 = off, the unweighted counts): an occurrence of an n-gram
+  /// that starts at code point i of its word (i = 0 for the first; a word shorter than n counts
+  /// once at i = 0) adds (i+1)^(-position_decay) to the n-gram's count instead of 1, so n-grams
+  /// at the start of a word weigh more (1 gives the 1/(i+1) of the session-aware QAC work:
+  /// "ech" 1, "cho" 1/2, "ho#" 1/3 in "echo"). With c occurrences of total weight w, tf is
+  /// (unweighted tf) * (w / c), i.e. the mean weight of the occurrences times the usual tf:
+  /// w for plain counts, (1 + ln c) * w / c with sublinear_tf, w / c with binary (a weighted
+  /// count below 1 never makes 1 + ln(.) negative). Document frequencies (fit) are unweighted.
+  double position_decay = 0.0;
+  /// @throws Error(kInvalidArgument) naming the field.
   void Validate() const;
 };
 
@@ -120,8 +130,10 @@ class TextVectorizer {
   std::string FeatureName(Index feature) const;
 
   /// A self-contained text serialisation (options, vocabularies and idf, exact floats), and its
-  /// inverse. Deserialize also reads the format without case_mapping / tokenizer ("xmr-tfidf 1",
-  /// before they existed) as kBasic / kBlank, the behaviour it was written with.
+  /// inverse. Serialize writes "xmr-tfidf 2" (readable by older xmr) unless some base has a
+  /// non-zero position_decay, then "xmr-tfidf 3" (position_decay on each base line).
+  /// Deserialize reads all three, and the format without case_mapping / tokenizer
+  /// ("xmr-tfidf 1", before they existed) as kBasic / kBlank, the behaviour it was written with.
   /// @throws Error(kCorruption) on a malformed string; Error(kNotSupported) as Validate().
   std::string Serialize() const;
   static TextVectorizer Deserialize(const std::string& s);

@@ -183,22 +183,32 @@ std::vector<std::size_t> CodePointOffsets(std::string_view s) {
   return off;
 }
 
+// weights (optional): one entry per n-gram appended, (i+1)^(-position_decay) for an n-gram
+// starting at code point i of s.
 void AppendCharNGrams(std::string_view s, const BaseVectorizerOptions& b, bool whole_if_short,
-                      std::vector<std::string>* out) {
+                      std::vector<std::string>* out, std::vector<double>* weights) {
   const std::vector<std::size_t> off = CodePointOffsets(s);
   const int len = static_cast<int>(off.size()) - 1;
   for (int n = b.ngram_min; n <= b.ngram_max; ++n) {
     if (len < n) {
       // A word shorter than n counts once, whole (sklearn's char_wb rule).
-      if (whole_if_short && n == b.ngram_min && len > 0) out->emplace_back(s);
+      if (whole_if_short && n == b.ngram_min && len > 0) {
+        out->emplace_back(s);
+        if (weights != nullptr) weights->push_back(1.0);
+      }
       break;
     }
-    for (int i = 0; i + n <= len; ++i) out->emplace_back(s.substr(off[i], off[i + n] - off[i]));
+    for (int i = 0; i + n <= len; ++i) {
+      out->emplace_back(s.substr(off[i], off[i + n] - off[i]));
+      if (weights != nullptr) weights->push_back(std::pow(i + 1.0, -b.position_decay));
+    }
   }
 }
 
+// weights (optional, only for char_wb): the position weight of every n-gram appended.
 void AppendNGrams(const std::string& clean, const std::vector<std::string_view>& words,
-                  const BaseVectorizerOptions& base, std::vector<std::string>* out) {
+                  const BaseVectorizerOptions& base, std::vector<std::string>* out,
+                  std::vector<double>* weights = nullptr) {
   switch (base.analyzer) {
     case Analyzer::kWord:
       for (int n = base.ngram_min; n <= base.ngram_max; ++n) {
@@ -210,14 +220,14 @@ void AppendNGrams(const std::string& clean, const std::vector<std::string_view>&
       }
       break;
     case Analyzer::kChar:
-      AppendCharNGrams(clean, base, false, out);
+      AppendCharNGrams(clean, base, false, out, nullptr);
       break;
     case Analyzer::kCharWb: {
       std::string marked;
       for (const std::string_view w : words) {
         marked.assign(w);
         marked += '#';
-        AppendCharNGrams(marked, base, true, out);
+        AppendCharNGrams(marked, base, true, out, weights);
       }
       break;
     }
@@ -253,6 +263,13 @@ void BaseVectorizerOptions::Validate() const {
   if (min_df < 1) Bad("min_df must be >= 1");
   if (!(max_df_ratio > 0 && max_df_ratio <= 1)) Bad("max_df_ratio must be in (0, 1]");
   if (max_features < 0) Bad("max_features must be >= 0");
+  if (!(std::isfinite(position_decay) && position_decay >= 0)) {
+    Bad(StrFormat("position_decay must be finite and >= 0, got %g", position_decay));
+  }
+  if (position_decay != 0 && analyzer != Analyzer::kCharWb) {
+    Bad(StrFormat("position_decay applies only to the char_wb analyzer, got %s with decay %g",
+                  AnalyzerName(analyzer), position_decay));
+  }
 }
 
 std::vector<BaseVectorizerOptions> TextVectorizerOptions::DefaultBases() {
@@ -358,9 +375,10 @@ struct TextVectorizer::Impl {
   // N-grams of a cleaned text and its words for base k (a document is cleaned and split once,
   // not once per base).
   std::vector<std::string> Grams(const std::string& clean,
-                                 const std::vector<std::string_view>& words, std::size_t k) const {
+                                 const std::vector<std::string_view>& words, std::size_t k,
+                                 std::vector<double>* weights = nullptr) const {
     std::vector<std::string> out;
-    AppendNGrams(clean, words, opts.bases[k], &out);
+    AppendNGrams(clean, words, opts.bases[k], &out, weights);
     return out;
   }
 };
@@ -439,22 +457,42 @@ void TextVectorizer::TransformOne(std::string_view text, std::vector<Index>* ind
   const std::vector<std::string_view> words = text_detail::Words(clean, m.opts.tokenizer);
   const std::size_t first = indices->size();
   std::vector<Index> ids;
+  std::vector<double> weights;
+  std::vector<std::pair<Index, double>> weighted;
   for (std::size_t k = 0; k < m.bases.size(); ++k) {
     const Impl::Base& base = m.bases[k];
     const BaseVectorizerOptions& b = m.opts.bases[k];
+    const bool decay = b.position_decay != 0;
     ids.clear();
-    for (const std::string& g : m.Grams(clean, words, k)) {
-      const auto it = base.ids.find(g);
-      if (it != base.ids.end()) ids.push_back(it->second);
+    weights.clear();
+    weighted.clear();
+    const std::vector<std::string> grams = m.Grams(clean, words, k, decay ? &weights : nullptr);
+    for (std::size_t q = 0; q < grams.size(); ++q) {
+      const auto it = base.ids.find(grams[q]);
+      if (it == base.ids.end()) continue;
+      if (decay) {
+        weighted.emplace_back(it->second, weights[q]);
+      } else {
+        ids.push_back(it->second);
+      }
     }
     std::sort(ids.begin(), ids.end());
+    // Stable: the weights of an n-gram are summed in text order, whatever the sort does.
+    std::stable_sort(weighted.begin(), weighted.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& e : weighted) ids.push_back(e.first);
     const std::size_t block = indices->size();
     double norm2 = 0;
     for (std::size_t i = 0; i < ids.size();) {
       std::size_t j = i;
       while (j < ids.size() && ids[j] == ids[i]) ++j;
       const double count = static_cast<double>(j - i);
-      const double tf = b.binary ? 1.0 : (b.sublinear_tf ? 1.0 + std::log(count) : count);
+      double tf = b.binary ? 1.0 : (b.sublinear_tf ? 1.0 + std::log(count) : count);
+      if (decay) {
+        double w = 0;
+        for (std::size_t e = i; e < j; ++e) w += weighted[e].second;
+        tf = b.binary || b.sublinear_tf ? tf * (w / count) : w;
+      }
       const double v = tf * base.idf[ids[i]];
       if (v != 0) {
         indices->push_back(base.offset + ids[i]);
@@ -531,9 +569,12 @@ std::string TextVectorizer::FeatureName(Index f) const {
 std::string TextVectorizer::Serialize() const {
   const Impl& m = *impl_;
   std::ostringstream o;
-  o << "xmr-tfidf 2\n"
-    << "lowercase " << m.opts.lowercase << "\ncase_mapping "
-    << (m.opts.case_mapping == CaseMapping::kBasic ? "basic" : "unicode") << "\ninvalid_utf8 "
+  // Version 2 unless position_decay is used: files without it stay readable by older xmr.
+  bool decay = false;
+  for (const BaseVectorizerOptions& b : m.opts.bases) decay = decay || b.position_decay != 0;
+  o << (decay ? "xmr-tfidf 3\n" : "xmr-tfidf 2\n") << "lowercase " << m.opts.lowercase
+    << "\ncase_mapping " << (m.opts.case_mapping == CaseMapping::kBasic ? "basic" : "unicode")
+    << "\ninvalid_utf8 "
     << (m.opts.invalid_utf8 == TextVectorizerOptions::InvalidUtf8::kError ? "error" : "replace")
     << "\ntokenizer " << (m.opts.tokenizer == Tokenizer::kBlank ? "blank" : "unicode_word")
     << "\nbases " << m.bases.size() << "\n";
@@ -544,7 +585,12 @@ std::string TextVectorizer::Serialize() const {
     char buf[64];
     o.write(buf, std::to_chars(buf, buf + 64, b.max_df_ratio).ptr - buf);
     o << ' ' << b.max_features << ' ' << b.binary << ' ' << b.sublinear_tf << ' ' << b.smooth_idf
-      << ' ' << b.add_one_idf << ' ' << m.bases[k].names.size() << '\n';
+      << ' ' << b.add_one_idf << ' ';
+    if (decay) {
+      o.write(buf, std::to_chars(buf, buf + 64, b.position_decay).ptr - buf);
+      o << ' ';
+    }
+    o << m.bases[k].names.size() << '\n';
     for (std::size_t j = 0; j < m.bases[k].names.size(); ++j) {
       o.write(buf, std::to_chars(buf, buf + 64, m.bases[k].idf[j]).ptr - buf);
       o << '\t' << m.bases[k].names[j] << '\n';
@@ -563,11 +609,13 @@ TextVectorizer TextVectorizer::Deserialize(const std::string& s) {
     return line;
   };
   // Version 1 predates case_mapping and tokenizer: it was written with kBasic and kBlank.
+  // Version 3 adds position_decay to the base lines (absent = 0).
   const std::string version = next();
-  if (version != "xmr-tfidf 1" && version != "xmr-tfidf 2") {
+  if (version != "xmr-tfidf 1" && version != "xmr-tfidf 2" && version != "xmr-tfidf 3") {
     Corrupt("not an xmr tfidf vectorizer (bad first line)");
   }
   const bool v1 = version == "xmr-tfidf 1";
+  const bool v3 = version == "xmr-tfidf 3";
   TextVectorizer v;
   Impl& m = *v.impl_;
   int flag = 0;
@@ -612,8 +660,8 @@ TextVectorizer TextVectorizer::Deserialize(const std::string& s) {
     std::size_t count = 0;
     std::istringstream ls(next());
     if (!(ls >> word >> analyzer >> b.ngram_min >> b.ngram_max >> b.min_df >> b.max_df_ratio >>
-          b.max_features >> binary >> sub >> smooth >> add_one >> count) ||
-        word != "base") {
+          b.max_features >> binary >> sub >> smooth >> add_one) ||
+        (v3 && !(ls >> b.position_decay)) || !(ls >> count) || word != "base") {
       Corrupt(StrFormat("line %d: malformed base vectorizer line", lineno));
     }
     try {
