@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xmr/context.h"
+#include "xmr/indexer.h"  // LabelRange
 #include "xmr/sparse.h"
 
 namespace xmr {
@@ -66,6 +67,18 @@ struct ScoredLabel {
 CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
                   const Context& ctx = {});
 
+/// Batch prediction restricted per query to a range of label ids: row i returns only labels in
+/// ranges[i] (e.g. the labels that extend a typed prefix, PrefixRange over sorted label strings),
+/// so it may hold fewer than top_k labels (none for an empty range). The beam never keeps a node
+/// without a label in the range (exactly so when every node's labels are contiguous ids, as in a
+/// trie over sorted labels; for other trees a node is kept if the range meets its
+/// [smallest, largest] label id, and the labels themselves are checked exactly). Otherwise as
+/// Predict. Costs O(number of tree nodes) extra time and memory once per call.
+/// @throws as Predict, and Error(kInvalidArgument) if ranges.size() != x.rows or a range is not
+///         within [0, n_labels] with lo <= hi.
+CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
+                  const std::vector<LabelRange>& ranges, const Context& ctx = {});
+
 /// Single-query search for real-time serving. Holds scratch memory sized for the model, so
 /// create one per serving thread and reuse it; it is not thread-safe itself, but any number of
 /// Searchers may share one model concurrently. The Searcher keeps a (cheap, shared) copy of the
@@ -87,6 +100,11 @@ class Searcher {
   /// Same, writing into `out` (cleared first); allocation-free once `out` and the scratch have
   /// grown to the largest beam / top-k used.
   void Search(const SparseVecView& query, const PredictOptions& opts,
+              std::vector<ScoredLabel>* out);
+  /// Same, restricted to labels in `allowed` (see the range overload of Predict). The first
+  /// restricted search computes per-node label spans (O(tree nodes) time and memory, kept for
+  /// later calls). @throws also Error(kInvalidArgument) for a range outside [0, n_labels].
+  void Search(const SparseVecView& query, const PredictOptions& opts, LabelRange allowed,
               std::vector<ScoredLabel>* out);
 
  private:

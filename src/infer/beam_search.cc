@@ -275,12 +275,56 @@ void OfferBlock(const float* s, const Index* nodes, Index width, int power, bool
 
 }  // namespace
 
+NodeLabelSpans NodeLabelSpans::Build(const XLinearModel::Impl& model) {
+  NodeLabelSpans sp;
+  const int depth = static_cast<int>(model.levels.size());
+  sp.lo.resize(depth);
+  sp.hi.resize(depth);
+  if (depth == 0) return sp;
+  const Index n_labels = model.levels[depth - 1].n_nodes;
+  sp.lo[depth - 1].resize(n_labels);
+  sp.hi[depth - 1].resize(n_labels);
+  for (Index j = 0; j < n_labels; ++j) {
+    sp.lo[depth - 1][j] = j;
+    sp.hi[depth - 1][j] = j + 1;
+  }
+  for (int t = depth - 2; t >= 0; --t) {
+    const Index n = model.levels[t].n_nodes;
+    sp.lo[t].assign(n, std::numeric_limits<Index>::max());
+    sp.hi[t].assign(n, 0);
+    const std::vector<Index>& parent = model.chain.parents[t + 1];
+    for (std::size_t j = 0; j < parent.size(); ++j) {
+      const Index p = parent[j];
+      sp.lo[t][p] = std::min(sp.lo[t][p], sp.lo[t + 1][j]);
+      sp.hi[t][p] = std::max(sp.hi[t][p], sp.hi[t + 1][j]);
+    }
+  }
+  return sp;
+}
+
 void BeamSearcher::Offer(const LevelWeights& lv, Index chunk, float parent_value, bool combine,
-                         const PostProcessor& pp, std::size_t k, Candidate* heap,
-                         std::size_t* size) {
-  const Index width = lv.chunk_width(chunk);
+                         const PostProcessor& pp, std::size_t k, Candidate* heap, std::size_t* size,
+                         const Index* span_lo, const Index* span_hi, LabelRange range) {
+  Index width = lv.chunk_width(chunk);
   const Index* nodes = lv.col_node.data() + lv.chunk_col[chunk];
   const float* s = block_.data();
+  if (span_lo != nullptr) {
+    // Keep only the children with a label inside the range.
+    kept_score_.resize(static_cast<std::size_t>(width));
+    kept_node_.resize(static_cast<std::size_t>(width));
+    Index n = 0;
+    for (Index j = 0; j < width; ++j) {
+      const Index node = nodes[j];
+      if (span_lo[node] < range.hi && span_hi[node] > range.lo) {
+        kept_score_[n] = s[j];
+        kept_node_[n] = node;
+        ++n;
+      }
+    }
+    width = n;
+    nodes = kept_node_.data();
+    s = kept_score_.data();
+  }
   using K = PostProcessor::Kind;
   switch (pp.kind) {
     case K::kNoop:
@@ -319,7 +363,9 @@ void BeamSearcher::SortByChunk(Index n_chunks) {
 }
 
 void BeamSearcher::Search(const SparseVecView* queries, Index n, const ResolvedOptions& opts,
-                          std::vector<Candidate>* out, Offset* counts) {
+                          std::vector<Candidate>* out, Offset* counts, const LabelRange* ranges,
+                          const NodeLabelSpans* spans) {
+  XMR_CHECK(ranges == nullptr || spans != nullptr);
   const int depth = static_cast<int>(model_.levels.size());
   std::size_t max_nnz = 0;
   for (Index i = 0; i < n; ++i) max_nnz = std::max<std::size_t>(max_nnz, queries[i].nnz);
@@ -346,8 +392,13 @@ void BeamSearcher::Search(const SparseVecView* queries, Index n, const ResolvedO
       const Candidate* heap = heaps_.data() + w.query * k;
       if (bounded && heap_len_[w.query] == k && w.parent < heap[0].score) continue;
       ScoreChunk(lv, w.chunk, queries[w.query]);
-      Offer(lv, w.chunk, w.parent, t > 0, opts.post_processor, k, heaps_.data() + w.query * k,
-            &heap_len_[w.query]);
+      if (ranges == nullptr) {
+        Offer(lv, w.chunk, w.parent, t > 0, opts.post_processor, k, heaps_.data() + w.query * k,
+              &heap_len_[w.query]);
+      } else {
+        Offer(lv, w.chunk, w.parent, t > 0, opts.post_processor, k, heaps_.data() + w.query * k,
+              &heap_len_[w.query], spans->lo[t].data(), spans->hi[t].data(), ranges[w.query]);
+      }
     }
     for (Index i = 0; i < n; ++i) {
       Candidate* h = heaps_.data() + i * k;

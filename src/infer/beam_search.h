@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "model/model_impl.h"
+#include "xmr/indexer.h"
 #include "xmr/predict.h"
 
 namespace xmr {
@@ -50,6 +51,16 @@ struct Candidate {
   Index node;
 };
 
+/// Per level, the smallest label id under each node and one past the largest
+/// (lo[t][j] <= label < hi[t][j] for every label under node j of level t). Used to keep beam
+/// search inside a label range: a node whose [lo, hi) misses the range is never kept. For trees
+/// whose nodes hold contiguous label ranges (tries over sorted labels) the test is exact; for
+/// others it over-approximates and the last level's exact test decides.
+struct NodeLabelSpans {
+  std::vector<std::vector<Index>> lo, hi;
+  static NodeLabelSpans Build(const XLinearModel::Impl& model);
+};
+
 /// Beam search with reusable scratch memory. Not thread-safe; one per thread. The model must
 /// outlive it.
 class BeamSearcher {
@@ -59,8 +70,12 @@ class BeamSearcher {
   /// Searches `n` (already validated) queries. Appends the top-k labels of each query, best
   /// first, to `out`, and writes their number to counts[0..n). Allocates nothing once the scratch
   /// has grown to the largest group and beam.
+  /// ranges: null, or per query a label range [lo, hi) to which results are restricted (no
+  /// node without a label in the range is kept, so every returned label is in it; a query may
+  /// get fewer than top_k labels); spans must then be NodeLabelSpans::Build of the model.
   void Search(const SparseVecView* queries, Index n, const ResolvedOptions& opts,
-              std::vector<Candidate>* out, Offset* counts);
+              std::vector<Candidate>* out, Offset* counts, const LabelRange* ranges = nullptr,
+              const NodeLabelSpans* spans = nullptr);
 
  private:
   struct Work {
@@ -76,8 +91,11 @@ class BeamSearcher {
   // Scores of the children of `chunk` at level `lv` into block_[0, width).
   void ScoreChunk(const LevelWeights& lv, Index chunk, const SparseVecView& x);
   // Offers every child of the chunk to `heap` (size *size, capacity k).
+  // With `allowed_lo/hi` (the level's node spans) and `range`, only children whose span meets
+  // the range are offered.
   void Offer(const LevelWeights& lv, Index chunk, float parent_value, bool combine,
-             const PostProcessor& pp, std::size_t k, Candidate* heap, std::size_t* size);
+             const PostProcessor& pp, std::size_t k, Candidate* heap, std::size_t* size,
+             const Index* span_lo = nullptr, const Index* span_hi = nullptr, LabelRange range = {});
 
   const XLinearModel::Impl& model_;
   float bias_ = 0.0f;
@@ -92,6 +110,8 @@ class BeamSearcher {
   std::vector<Candidate> beams_;       // per query, its beam (capacity stride_ each)
   std::vector<std::size_t> beam_len_;  // per query
   std::vector<Candidate> heaps_;       // per query, the next level's heap
+  std::vector<float> kept_score_;      // constrained search: the scores of the allowed children
+  std::vector<Index> kept_node_;       // and their node ids
   std::vector<std::size_t> heap_len_;
 };
 

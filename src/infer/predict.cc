@@ -39,8 +39,37 @@ constexpr Index kMinRowsPerTask = 16;
 constexpr std::size_t kMaxHeapEntries = std::size_t{1} << 22;
 }  // namespace
 
+namespace {
+void CheckRange(const LabelRange& r, Index n_labels, Index row) {
+  XMR_EXPECTS(r.lo >= 0 && r.lo <= r.hi && r.hi <= n_labels, ErrorCode::kInvalidArgument,
+              StrFormat("Predict: row %d: label range [%d, %d) is not within [0, %d]", row, r.lo,
+                        r.hi, n_labels));
+}
+
+CsrMatrix PredictImpl(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
+                      const Context& ctx, const std::vector<LabelRange>* ranges);
+}  // namespace
+
 CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
                   const Context& ctx) {
+  return PredictImpl(model, x, opts, ctx, nullptr);
+}
+
+CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
+                  const std::vector<LabelRange>& ranges, const Context& ctx) {
+  XMR_EXPECTS(!model.empty(), ErrorCode::kInvalidArgument, "Predict: the model is empty");
+  XMR_EXPECTS(ranges.size() == static_cast<std::size_t>(std::max<Index>(x.rows, 0)),
+              ErrorCode::kInvalidArgument,
+              StrFormat("Predict: %zu label ranges for %d rows", ranges.size(), x.rows));
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    CheckRange(ranges[i], model.n_labels(), static_cast<Index>(i));
+  }
+  return PredictImpl(model, x, opts, ctx, &ranges);
+}
+
+namespace {
+CsrMatrix PredictImpl(const XLinearModel& model, const CsrView& x, const PredictOptions& opts,
+                      const Context& ctx, const std::vector<LabelRange>* ranges) {
   XMR_EXPECTS(!model.empty(), ErrorCode::kInvalidArgument, "Predict: the model is empty");
   const XLinearModel::Impl& m = model.impl();
   const detail::ResolvedOptions ro = detail::Resolve(m, opts);
@@ -71,6 +100,8 @@ CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOpti
   rows_per_task = static_cast<Index>(std::max<std::size_t>(
       1, std::min<std::size_t>(static_cast<std::size_t>(rows_per_task), kMaxHeapEntries / kept)));
   const std::int64_t n_tasks = (x.rows + rows_per_task - 1) / rows_per_task;
+  detail::NodeLabelSpans spans;
+  if (ranges != nullptr) spans = detail::NodeLabelSpans::Build(m);
   struct Scratch {
     std::unique_ptr<detail::BeamSearcher> searcher;
     std::vector<SparseVecView> queries;
@@ -85,7 +116,8 @@ CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOpti
     sc.queries.clear();
     for (Index i = begin; i < end; ++i) sc.queries.push_back(x.row(i));
     sc.searcher->Search(sc.queries.data(), end - begin, ro, &task_out[task],
-                        out.indptr.data() + begin + 1);
+                        out.indptr.data() + begin + 1,
+                        ranges == nullptr ? nullptr : ranges->data() + begin, &spans);
   });
   for (Index i = 0; i < x.rows; ++i) out.indptr[i + 1] += out.indptr[i];
   out.indices.resize(static_cast<std::size_t>(out.indptr.back()));
@@ -100,9 +132,39 @@ CsrMatrix Predict(const XLinearModel& model, const CsrView& x, const PredictOpti
   }
   return out;
 }
+}  // namespace
 
 struct Searcher::Impl {
   explicit Impl(const XLinearModel& m) : model(m), searcher(m.impl()) {}
+
+  // allowed: null = no restriction.
+  void Run(const SparseVecView& query, const PredictOptions& opts, const LabelRange* allowed,
+           std::vector<ScoredLabel>* out) {
+    if (allowed != nullptr) {
+      CheckRange(*allowed, model.n_labels(), 0);
+      if (!spans) {
+        spans =
+            std::make_unique<detail::NodeLabelSpans>(detail::NodeLabelSpans::Build(model.impl()));
+      }
+    }
+    if (!have_options || opts.beam_size != last.beam_size || opts.top_k != last.top_k ||
+        opts.post_processor != last.post_processor) {
+      resolved = detail::Resolve(model.impl(), opts);
+      last = opts;
+      have_options = true;
+    }
+    XMR_EXPECTS(query.nnz == 0 || (query.indices != nullptr && query.data != nullptr),
+                ErrorCode::kInvalidArgument, "Searcher: null query arrays");
+    detail::CheckQuery(query, model.n_features(), 0);
+    result.clear();
+    Offset count = 0;
+    searcher.Search(&query, 1, resolved, &result, &count, allowed, spans.get());
+    out->resize(result.size());
+    for (std::size_t i = 0; i < result.size(); ++i) {
+      (*out)[i] = {result[i].node, result[i].score};
+    }
+  }
+
   XLinearModel model;  // shares the storage, so the weights stay alive
   detail::BeamSearcher searcher;
   std::vector<detail::Candidate> result;
@@ -110,6 +172,7 @@ struct Searcher::Impl {
   bool have_options = false;
   PredictOptions last;
   detail::ResolvedOptions resolved;
+  std::unique_ptr<detail::NodeLabelSpans> spans;  // built on the first restricted search
 };
 
 Searcher::Searcher(const XLinearModel& model) {
@@ -123,23 +186,13 @@ Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 void Searcher::Search(const SparseVecView& query, const PredictOptions& opts,
                       std::vector<ScoredLabel>* out) {
   XMR_EXPECTS(impl_ != nullptr, ErrorCode::kInvalidArgument, "Searcher: moved-from");
-  Impl& s = *impl_;
-  if (!s.have_options || opts.beam_size != s.last.beam_size || opts.top_k != s.last.top_k ||
-      opts.post_processor != s.last.post_processor) {
-    s.resolved = detail::Resolve(s.model.impl(), opts);
-    s.last = opts;
-    s.have_options = true;
-  }
-  XMR_EXPECTS(query.nnz == 0 || (query.indices != nullptr && query.data != nullptr),
-              ErrorCode::kInvalidArgument, "Searcher: null query arrays");
-  detail::CheckQuery(query, s.model.n_features(), 0);
-  s.result.clear();
-  Offset count = 0;
-  s.searcher.Search(&query, 1, s.resolved, &s.result, &count);
-  out->resize(s.result.size());
-  for (std::size_t i = 0; i < s.result.size(); ++i) {
-    (*out)[i] = {s.result[i].node, s.result[i].score};
-  }
+  impl_->Run(query, opts, nullptr, out);
+}
+
+void Searcher::Search(const SparseVecView& query, const PredictOptions& opts, LabelRange allowed,
+                      std::vector<ScoredLabel>* out) {
+  XMR_EXPECTS(impl_ != nullptr, ErrorCode::kInvalidArgument, "Searcher: moved-from");
+  impl_->Run(query, opts, &allowed, out);
 }
 
 std::vector<ScoredLabel> Searcher::Search(const SparseVecView& query, const PredictOptions& opts) {
