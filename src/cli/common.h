@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/args.h"
@@ -56,6 +57,8 @@ void LogTrained(const Context& ctx, const XLinearModel& model, const std::string
                 double train_s, double total_s);
 
 // ----- text.cc -----
+/// Appends `s` as a JSON string literal; bytes that are not valid UTF-8 become U+FFFD.
+void AppendJsonString(std::string* out, std::string_view s);
 /// Options of 'xmr train --text' (input layout and featurisation).
 std::vector<OptionSpec> TextTrainOptionSpecs();
 /// 'xmr train --text FILE ...'. Returns the exit status.
@@ -66,5 +69,9 @@ std::vector<OptionSpec> TextPredictOptionSpecs();
 int PredictFromText(const Args& args, const Context& ctx);
 /// 'xmr serve --stdin'.
 int CmdServe(int argc, char** argv);
+
+// ----- qac.cc -----
+int CmdQacTrain(int argc, char** argv);
+int CmdQac(int argc, char** argv);
 
 }  // namespace xmr::cli

@@ -882,6 +882,8 @@ const Command kCommands[] = {
     {"info", CmdInfo, "describe a model or data file"},
     {"convert", CmdConvert, "convert data (text, npz, xmb) or models (xmr <-> PECOS folder)"},
     {"serve", CmdServe, "answer raw-text queries from stdin, one per line, with latency"},
+    {"qac-train", CmdQacTrain, "train a query autocompletion model from a query log"},
+    {"qac", CmdQac, "complete a typed prefix given the previous query (or from stdin)"},
     {"synth", CmdSynth, "generate synthetic data shaped like Wiki-500K, Amazon-670K, Amazon-3M"},
 };
 

@@ -188,54 +188,6 @@ std::vector<std::string> ReadLabelTexts(const std::string& path,
 
 // ----- output --------------------------------------------------------------------------------
 
-void AppendJsonString(std::string* out, std::string_view raw) {
-  // JSON must be valid UTF-8: every invalid byte becomes U+FFFD.
-  std::string fixed;
-  std::string_view s = raw;
-  if (FirstInvalidUtf8(raw) != std::string_view::npos) {
-    std::string_view rest = raw;
-    while (!rest.empty()) {
-      const std::size_t bad = FirstInvalidUtf8(rest);
-      if (bad == std::string_view::npos) {
-        fixed.append(rest);
-        break;
-      }
-      fixed.append(rest.substr(0, bad));
-      fixed += "\xEF\xBF\xBD";
-      rest.remove_prefix(bad + 1);
-    }
-    s = fixed;
-  }
-  *out += '"';
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          *out += StrFormat("\\u%04x", c);
-        } else {
-          *out += ch;
-        }
-    }
-  }
-  *out += '"';
-}
-
 void AppendFloat(std::string* out, float v) {
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof(buf), v);
@@ -346,6 +298,54 @@ double Percentile(std::vector<double> v, double q) {
 }
 
 }  // namespace
+
+void AppendJsonString(std::string* out, std::string_view raw) {
+  // JSON must be valid UTF-8: every invalid byte becomes U+FFFD.
+  std::string fixed;
+  std::string_view s = raw;
+  if (FirstInvalidUtf8(raw) != std::string_view::npos) {
+    std::string_view rest = raw;
+    while (!rest.empty()) {
+      const std::size_t bad = FirstInvalidUtf8(rest);
+      if (bad == std::string_view::npos) {
+        fixed.append(rest);
+        break;
+      }
+      fixed.append(rest.substr(0, bad));
+      fixed += "\xEF\xBF\xBD";
+      rest.remove_prefix(bad + 1);
+    }
+    s = fixed;
+  }
+  *out += '"';
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          *out += StrFormat("\\u%04x", c);
+        } else {
+          *out += ch;
+        }
+    }
+  }
+  *out += '"';
+}
 
 // ----- train --text ----------------------------------------------------------------------------
 
