@@ -473,8 +473,7 @@ void WritePredictionsToStdout(const CsrView& pred) {
 
 int CmdPredict(int argc, char** argv) {
   Args args(
-      "predict",
-      "-m MODEL (-d FILE | -x FILE [-y FILE] | --text FILE | --text-tsv FILE) [-o OUT] [options]",
+      "predict", "-m MODEL (-d FILE | -x FILE [-y FILE] | --text FILE | --text-tsv FILE) [options]",
       "Predicts the top-k labels of every input row with a trained model.\n"
       "From raw text (a model trained with --text): --text takes one query per line and writes\n"
       "label ids, names and scores as TSV or JSON lines; --text-tsv takes labelled text and\n"
@@ -498,7 +497,9 @@ int CmdPredict(int argc, char** argv) {
   const std::string model_path = args.Required("model");
   const Context ctx = MakeContext(args);
   if (args.Has("text") || args.Has("text-tsv")) return PredictFromText(args, ctx);
-  if (args.Has("format")) throw UsageError("--format applies to --text / --text-tsv");
+  if (args.Has("output-format")) {
+    throw UsageError("--output-format applies to --text / --text-tsv");
+  }
   if (args.Has("beam")) IntAtLeast(args, "beam", 1, 1);
   if (args.Has("top-k")) IntAtLeast(args, "top-k", 1, 1);
   if (args.Has("post-processor")) CheckedPostProcessor(args.Str("post-processor"));

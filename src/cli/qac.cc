@@ -181,7 +181,7 @@ int CmdQac(int argc, char** argv) {
                  {"stdin", "", "", "answer 'prev<TAB>prefix' lines from standard input", ""},
                  {"top-k", "k", "N", "completions per query", "the model's, usually 10"},
                  {"beam", "b", "N", "beam size", "the model's, usually 10"},
-                 {"format", "", "FMT", "tsv (rank, completion, score) | json",
+                 {"output-format", "", "FMT", "tsv (rank, completion, score) | json",
                   "tsv; json with --stdin"},
                  {"mmap", "", "", "memory-map the model instead of reading it", ""},
              }));
@@ -189,8 +189,8 @@ int CmdQac(int argc, char** argv) {
   const Context ctx = MakeContext(args);
   const bool from_stdin = args.Flag("stdin");
   if (from_stdin == args.Has("prefix")) throw UsageError("give --prefix TEXT or --stdin");
-  const std::string fmt = args.Str("format", from_stdin ? "json" : "tsv");
-  if (fmt != "tsv" && fmt != "json") throw UsageError("--format must be tsv or json");
+  const std::string fmt = args.Str("output-format", from_stdin ? "json" : "tsv");
+  if (fmt != "tsv" && fmt != "json") throw UsageError("--output-format must be tsv or json");
   const bool json = fmt == "json";
   CheckInputFile(args.Required("model"));
   Timer t;

@@ -197,10 +197,10 @@ void AppendFloat(std::string* out, float v) {
 enum class OutFormat { kTsv, kJson };
 
 OutFormat ParseOutFormat(const Args& args) {
-  const std::string f = args.Str("format", "tsv");
+  const std::string f = args.Str("output-format", "tsv");
   if (f == "tsv") return OutFormat::kTsv;
   if (f == "json" || f == "jsonl") return OutFormat::kJson;
-  throw UsageError("--format must be tsv or json; got '" + f + "'");
+  throw UsageError("--output-format must be tsv or json; got '" + f + "'");
 }
 
 const char kTsvHeader[] = "query\trank\tlabel\tname\tscore\n";
@@ -465,7 +465,7 @@ std::vector<OptionSpec> TextPredictOptionSpecs() {
        "all but the label column"},
       {"header", "", "", "with --text-tsv: the first line is a header (skipped)", ""},
       {"label-ids", "", "", "with --text-tsv: labels are 0-based ids, not names", ""},
-      {"format", "", "FMT",
+      {"output-format", "", "FMT",
        "output of --text/--text-tsv predictions: tsv (query, rank, label, name, score rows) "
        "| json (one object per query)",
        "tsv"},
@@ -578,29 +578,30 @@ int PredictFromText(const Args& args, const Context& ctx) {
 // ----- serve -------------------------------------------------------------------------------------
 
 int CmdServe(int argc, char** argv) {
-  Args args("serve", "-m MODEL --stdin [options]",
-            "Answers queries interactively with a model trained with --text: reads one query per\n"
-            "line on stdin and writes its top-k labels (with the time the query took, text to\n"
-            "labels) as soon as it is answered: one JSON object per line, or with --format tsv\n"
-            "the rows of 'xmr predict --text' followed by an empty line. A bad query (e.g.\n"
-            "invalid UTF-8) gets an error answer and serving goes on. Latency percentiles go to\n"
-            "stderr at the end of input.",
-            Concat(CommonOptions(),
-                   {
-                       {"model", "m", "FILE", "model file trained with --text (required)", ""},
-                       {"stdin", "", "", "read queries from standard input (required)", ""},
-                       {"top-k", "k", "N", "labels per query", "the model's, usually 10"},
-                       {"beam", "b", "N", "beam size", "the model's, usually 10"},
-                       {"post-processor", "", "PP",
-                        "noop | sigmoid | log-sigmoid | lP-hinge | log-lP-hinge (P = 1..4)",
-                        "the model's"},
-                       {"format", "", "FMT", "answers as json (one line each) | tsv", "json"},
-                       {"mmap", "", "", "memory-map the model instead of reading it", ""},
-                   }));
+  Args args(
+      "serve", "-m MODEL --stdin [options]",
+      "Answers queries interactively with a model trained with --text: reads one query per\n"
+      "line on stdin and writes its top-k labels (with the time the query took, text to\n"
+      "labels) as soon as it is answered: one JSON object per line, or with --format tsv\n"
+      "the rows of 'xmr predict --text' followed by an empty line. A bad query (e.g.\n"
+      "invalid UTF-8) gets an error answer and serving goes on. Latency percentiles go to\n"
+      "stderr at the end of input.",
+      Concat(
+          CommonOptions(),
+          {
+              {"model", "m", "FILE", "model file trained with --text (required)", ""},
+              {"stdin", "", "", "read queries from standard input (required)", ""},
+              {"top-k", "k", "N", "labels per query", "the model's, usually 10"},
+              {"beam", "b", "N", "beam size", "the model's, usually 10"},
+              {"post-processor", "", "PP",
+               "noop | sigmoid | log-sigmoid | lP-hinge | log-lP-hinge (P = 1..4)", "the model's"},
+              {"output-format", "", "FMT", "answers as json (one line each) | tsv", "json"},
+              {"mmap", "", "", "memory-map the model instead of reading it", ""},
+          }));
   if (!args.Parse(argc, argv, 2)) return 0;
   if (!args.Flag("stdin")) throw UsageError("say where queries come from: --stdin");
   const Context ctx = MakeContext(args);
-  const OutFormat fmt = args.Has("format") ? ParseOutFormat(args) : OutFormat::kJson;
+  const OutFormat fmt = args.Has("output-format") ? ParseOutFormat(args) : OutFormat::kJson;
   CheckInputFile(args.Required("model"));
   const TextModel model = LoadTextModel(args, ctx);
   const PredictOptions po = ParsePredictOptions(args, model.model());

@@ -314,8 +314,8 @@ TEST_F(CliTextDebtagsTest, TrainThenPredictTsvJsonAndFile) {
   EXPECT_TRUE(has(top[2], "uitoolkit::gtk") || has(top[2], "use::editing"))
       << testing::PrintToString(top[2]);
 
-  // --format json: one object per query, with the same labels and names.
-  const Result json = Ok(predict + " --format json");
+  // --output-format json: one object per query, with the same labels and names.
+  const Result json = Ok(predict + " --output-format json");
   const std::vector<std::string> objs = Lines(json.out);
   ASSERT_EQ(objs.size(), static_cast<std::size_t>(kQueries)) << json.out;
   for (int q = 0; q < kQueries; ++q) {
@@ -337,7 +337,7 @@ TEST_F(CliTextDebtagsTest, TrainThenPredictTsvJsonAndFile) {
   EXPECT_EQ(to_file.out, "");
   EXPECT_EQ(to_file.err, "");
   EXPECT_EQ(ReadFile(Path("pred.tsv")), tsv.out);
-  Ok(predict + " -q --format json -o " + Quote(Path("pred.json")));
+  Ok(predict + " -q --output-format json -o " + Quote(Path("pred.json")));
   EXPECT_EQ(ReadFile(Path("pred.json")), json.out);
   EXPECT_EQ(FilesContaining(".tmp"), std::vector<std::string>{});
   // An output folder that does not exist fails before predicting and leaves nothing behind.
@@ -395,9 +395,9 @@ TEST_F(CliTextDebtagsTest, ServeAnswersEveryLineAndSurvivesBadQueries) {
   EXPECT_NE(r.err.find("served 3 queries (1 errors)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("p99"), std::string::npos) << r.err;
 
-  // --format tsv: the rows of 'predict --text', each answer followed by an empty line.
+  // --output-format tsv: the rows of 'predict --text', each answer followed by an empty line.
   const Result tsv =
-      Ok("serve -q -m " + Quote(model_) + " --stdin -k 2 --format tsv", Path("in.txt"));
+      Ok("serve -q -m " + Quote(model_) + " --stdin -k 2 --output-format tsv", Path("in.txt"));
   const std::vector<std::string> rows = Lines(tsv.out);
   ASSERT_EQ(rows.size(), 2u + 1 + 1 + 1 + 2 + 1) << tsv.out;
   EXPECT_EQ(Split(rows[0], '\t')[0], "0");
@@ -433,8 +433,8 @@ TEST_F(CliTextDebtagsTest, PredictErrorsNameTheFileAndLine) {
                1, "predict");
   EXPECT_NE(line.find("short.tsv:1:"), std::string::npos) << line;
   // Usage errors.
-  Fails("predict -m " + Quote(model_) + " --text " + Quote(Path("q.txt")) + " --format xml", 2,
-        "predict");
+  Fails("predict -m " + Quote(model_) + " --text " + Quote(Path("q.txt")) + " --output-format xml",
+        2, "predict");
   Fails("predict -m " + Quote(model_) + " --text " + Quote(Path("q.txt")) + " --text-tsv " +
             Quote(Path("t.tsv")),
         2, "predict");
@@ -659,7 +659,7 @@ TEST_F(CliTextTest, LabelTextWithLfConcatTrainsAndPredicts) {
 
   WriteFile(Path("q.txt"), "banana\ntruck\ncat\nblue\n");
   const Result pred = Ok("predict -q -m " + Quote(model) + " --text " + Quote(Path("q.txt")) +
-                         " -k 1 --format json");
+                         " -k 1 --output-format json");
   const std::vector<std::string> lines = Lines(pred.out);
   ASSERT_EQ(lines.size(), 4u) << pred.out;
   const char* expected[] = {"fruit", "vehicle", "animal", "colour"};
