@@ -5,7 +5,10 @@
 // Methods: most-popular completion (mpc; ignores the previous query) and XR-Linear QAC models
 // (xmr/qac_model.h) on three label trees: kmeans (plain XR-Linear tree on the label embeddings),
 // trie (character trie) and hybrid (trie on top, k-means inside each trie node). Every xmr
-// option given on the command line applies to all xmr variants alike.
+// option given on the command line applies to all xmr variants alike, including the popularity
+// prior (QacModelOptions::prior_beta; its default was chosen with --tune-beta, which evaluates on
+// the last 10% of the train pairs, never on the test split). With a prior, each xmr variant also
+// gets a row METHOD/b0: the same model with the prior off.
 //
 // Reports MRR@10 and success@1/5/10 by prefix length 1..8 and averaged over lengths 1-8 (each
 // length counts once), rank-weighted BLEU, train time (featurise + index + train), batch
@@ -48,7 +51,8 @@ const char kUsage[] =
     "                 [--latency-queries 5000] [--beam 10] [--prev-weight 1] [--decay 1]\n"
     "                 [--embedding text|pifa|pifa_text] [--trie-depth 3] [--hybrid-depth 2]\n"
     "                 [--leaf 100] [--nr-splits 16] [--solver-iter 100] [--seed 0]\n"
-    "                 [--save-dir DIR]\n"
+    "                 [--save-dir DIR] [--prior-beta B] [--prior-candidates 50]\n"
+    "                 [--tune-beta 0,0.25,0.5,...] [--valid-fraction 0.1]\n"
     "  --max-train-pairs / --max-test-pairs  uniform samples of the pairs (0 = all)\n"
     "  --max-labels       keep the most frequent labels only (0 = all)\n"
     "  --beam             beam size of the restricted beam search (all xmr variants)\n"
@@ -57,7 +61,15 @@ const char kUsage[] =
     "  --trie-depth       trie levels of the trie indexer\n"
     "  --hybrid-depth     trie levels of the hybrid indexer\n"
     "  --leaf, --nr-splits  k-means leaf size and branching (kmeans and hybrid)\n"
-    "  --save-dir         also save each model there and report its file size\n";
+    "  --save-dir         also save each model there and report its file size\n"
+    "  --prior-beta       popularity prior weight (QacModelOptions::prior_beta; default: the\n"
+    "                     library default, the validated value); with B > 0 each xmr method\n"
+    "                     also gets a row 'METHOD/b0' (the same model with the prior off)\n"
+    "  --prior-candidates labels re-ranked by the prior (QacModelOptions::prior_candidates)\n"
+    "  --tune-beta        validation mode: train every xmr method on the first (1 - F) of the\n"
+    "                     train pairs (in pair order), evaluate each beta of the list on the\n"
+    "                     last F (--valid-fraction) and print MRR@10 avg 1-8 per beta; the test\n"
+    "                     split is not used\n";
 
 struct Args {
   std::string data_dir;
@@ -81,6 +93,10 @@ struct Args {
   int solver_iter = 100;
   std::uint64_t seed = 0;
   std::string save_dir;
+  double prior_beta = -1;  // < 0: QacModelOptions default
+  int prior_candidates = 50;
+  std::vector<double> tune_beta;
+  double valid_fraction = 0.1;
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -131,6 +147,9 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->embedding = v;
     } else if (k == "--save-dir") {
       a->save_dir = v;
+    } else if (k == "--tune-beta") {
+      for (const std::string& b : SplitComma(v))
+        a->tune_beta.push_back(std::strtod(b.c_str(), nullptr));
     } else if (!need_num()) {
       return false;
     } else if (k == "--threads") {
@@ -159,6 +178,12 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->nr_splits = static_cast<int>(num);
     } else if (k == "--solver-iter") {
       a->solver_iter = static_cast<int>(num);
+    } else if (k == "--prior-beta") {
+      a->prior_beta = num;
+    } else if (k == "--prior-candidates") {
+      a->prior_candidates = static_cast<int>(num);
+    } else if (k == "--valid-fraction") {
+      a->valid_fraction = num;
     } else if (k == "--seed") {
       a->seed = static_cast<std::uint64_t>(num);
     } else {
@@ -236,6 +261,65 @@ std::int64_t FileSize(const std::string& path) {
   return f ? static_cast<std::int64_t>(f.tellg()) : -1;
 }
 
+// The pairs [begin, end) of `split` (in pair order) with their examples, renumbered.
+QacSplit SubSplit(const QacSplit& split, std::size_t begin, std::size_t end) {
+  QacSplit out;
+  out.pairs.assign(split.pairs.begin() + begin, split.pairs.begin() + end);
+  for (const QacExample& e : split.examples) {
+    if (e.pair < static_cast<std::int32_t>(begin) || e.pair >= static_cast<std::int32_t>(end)) {
+      continue;
+    }
+    QacExample c = e;
+    c.pair -= static_cast<std::int32_t>(begin);
+    out.examples.push_back(c);
+  }
+  return out;
+}
+
+// --tune-beta: the prior weight is chosen on a validation split carved from the training pairs
+// (the last valid_fraction of them); the frequencies are counted on the rest only.
+int TuneBeta(const Args& args, const QacDataset& d, const QacModelOptions& base,
+             const QacMetricsOptions& mopt, const Context& ctx) {
+  const std::size_t n_pairs = d.train.pairs.size();
+  const std::size_t cut =
+      n_pairs - static_cast<std::size_t>(std::llround(args.valid_fraction * n_pairs));
+  const QacSplit fit = SubSplit(d.train, 0, cut);
+  const QacSplit valid = SubSplit(d.train, cut, n_pairs);
+  std::printf(
+      "## prior_beta validation: fit %zu pairs / %lld examples, validation %zu pairs / "
+      "%lld examples (last %.0f%% of the train pairs), prior_candidates %d\n\n",
+      fit.pairs.size(), static_cast<long long>(fit.size()), valid.pairs.size(),
+      static_cast<long long>(valid.size()), 100 * args.valid_fraction, args.prior_candidates);
+  std::printf("| method | beta | MRR@10 avg 1-8 | S@1 | S@5 | S@10 |\n|---|---|---|---|---|---|\n");
+  for (const std::string& method : args.methods) {
+    if (method == "mpc") {
+      // Most-popular completion with the fit-part counts, for reference.
+      std::vector<std::int64_t> freq(d.labels.size(), 0);
+      for (const QacPair& p : fit.pairs) ++freq[p.label];
+      const MostPopularCompleter mpc(d.labels, freq);
+      const QacMetrics m = EvaluateQac(valid, mpc.CompleteAll(valid, 10, args.threads), d.labels,
+                                       mopt, args.threads);
+      std::printf("| mpc | - | %.4f | %.4f | %.4f | %.4f |\n", m.averaged.mrr,
+                  m.averaged.success[0], m.averaged.success[1], m.averaged.success[2]);
+      continue;
+    }
+    QacModelOptions mo = base;
+    mo.indexer = ParseQacIndexerKind(method);
+    Log(ctx, "tune: training " + method + " on the fit part");
+    const QacModel m = QacModel::Train(d.labels, fit, mo, ctx);
+    const PredictOptions po = DefaultPredictOptions(m.model());
+    for (double beta : args.tune_beta) {
+      const QacModel mb = m.WithPrior(static_cast<float>(beta), args.prior_candidates);
+      const QacMetrics r =
+          EvaluateQac(valid, mb.CompleteAll(valid, po, ctx), d.labels, mopt, args.threads);
+      std::printf("| %s | %g | %.4f | %.4f | %.4f | %.4f |\n", method.c_str(), beta, r.averaged.mrr,
+                  r.averaged.success[0], r.averaged.success[1], r.averaged.success[2]);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
 int Run(const Args& args) {
   Context ctx;
   ctx.threads = args.threads;
@@ -283,6 +367,9 @@ int Run(const Args& args) {
   mo.train.solver.max_iter = args.solver_iter;
   mo.train.beam_size = args.beam;
   mo.train.top_k = 10;
+  if (args.prior_beta >= 0) mo.prior_beta = static_cast<float>(args.prior_beta);
+  mo.prior_candidates = args.prior_candidates;
+  if (!args.tune_beta.empty()) return TuneBeta(args, d, mo, mopt, ctx);
 
   std::vector<Result> results;
   for (const std::string& method : args.methods) {
@@ -327,6 +414,23 @@ int Run(const Args& args) {
         r.model_bytes = FileSize(file);
       }
       const PredictOptions po = DefaultPredictOptions(m.model());
+      if (mo.prior_beta > 0) {
+        // The same model without the prior (batch metrics only; no latency).
+        Result r0;
+        r0.method = method + "/b0";
+        timer.Reset();
+        const auto ranked0 = m.WithPrior(0, mo.prior_candidates).CompleteAll(d.test, po, ctx);
+        r0.complete_seconds = timer.Seconds();
+        for (std::int64_t i = 0; i < d.test.size(); ++i) {
+          r0.empty_answers += ranked0[i].empty();
+          for (Index id : ranked0[i]) r0.violations += !StartsWith(d.labels[id], d.test.prefix(i));
+        }
+        r0.metrics = EvaluateQac(d.test, ranked0, d.labels, mopt, args.threads);
+        r0.train_seconds = rep.total_seconds;
+        Log(ctx,
+            StrFormat("%s: MRR@10 (avg 1-8) %.4f", r0.method.c_str(), r0.metrics.averaged.mrr));
+        results.push_back(std::move(r0));
+      }
       timer.Reset();
       ranked = m.CompleteAll(d.test, po, ctx);
       r.complete_seconds = timer.Seconds();
@@ -371,9 +475,12 @@ int Run(const Args& args) {
       static_cast<long long>(d.test.size()), args.threads);
   std::printf(
       "xmr options: beam %d, prev_weight %g, label embedding %s (char_wb 1-3, decay %g), "
-      "kmeans leaf %d / %d-ary, trie depth %d, hybrid trie depth %d, solver max_iter %d\n\n",
+      "kmeans leaf %d / %d-ary, trie depth %d, hybrid trie depth %d, solver max_iter %d, "
+      "popularity prior beta %g over %d candidates (METHOD/b0: same model, beta 0; no latency "
+      "run)\n\n",
       args.beam, args.prev_weight, args.embedding.c_str(), args.decay, args.leaf, args.nr_splits,
-      args.trie_depth, args.hybrid_depth, args.solver_iter);
+      args.trie_depth, args.hybrid_depth, args.solver_iter, static_cast<double>(mo.prior_beta),
+      mo.prior_candidates);
   std::printf(
       "| method | MRR@10 avg 1-8 | S@1 | S@5 | S@10 | BLEU | MRR@10 all | train s | "
       "batch s | violations | empty | p50 us | p90 us | p99 us |\n");
@@ -430,7 +537,8 @@ int Run(const Args& args) {
       "\"train_pairs\":%zu,\"train_examples\":%lld,\"test_pairs\":%zu,\"test_examples\":%lld,"
       "\"test_label_coverage\":%.6f,\"stats\":\"%s\",\"data_seconds\":%.3f,\"beam\":%d,"
       "\"prev_weight\":%g,\"decay\":%g,\"embedding\":\"%s\",\"leaf\":%d,\"nr_splits\":%d,"
-      "\"trie_depth\":%d,\"hybrid_depth\":%d,\"solver_iter\":%d,\"latency_queries\":%zu}\n",
+      "\"trie_depth\":%d,\"hybrid_depth\":%d,\"solver_iter\":%d,\"latency_queries\":%zu,"
+      "\"prior_beta\":%g,\"prior_candidates\":%d}\n",
       JsonEscape(path).c_str(), args.pair_rule.c_str(),
       static_cast<long long>(args.max_train_pairs), static_cast<long long>(args.max_test_pairs),
       static_cast<long long>(args.max_labels), args.threads,
@@ -439,7 +547,7 @@ int Run(const Args& args) {
       static_cast<long long>(d.test.size()), d.stats.test_label_coverage(),
       JsonEscape(d.stats.Summary()).c_str(), data_seconds, args.beam, args.prev_weight, args.decay,
       args.embedding.c_str(), args.leaf, args.nr_splits, args.trie_depth, args.hybrid_depth,
-      args.solver_iter, keys.size());
+      args.solver_iter, keys.size(), static_cast<double>(mo.prior_beta), mo.prior_candidates);
   auto row_json = [](const QacMetricsRow& r) {
     return StrFormat("{\"n\":%lld,\"mrr\":%.6f,\"s1\":%.6f,\"s5\":%.6f,\"s10\":%.6f,\"bleu\":%.6f}",
                      static_cast<long long>(r.n), r.mrr, r.success[0], r.success[1], r.success[2],

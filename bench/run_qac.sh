@@ -9,7 +9,9 @@
 # TABLE = JSON with .md instead of .json.
 # Environment:
 #   BENCH_ARGS  extra bench_qac options (they override the defaults below), e.g.
-#               "--methods mpc,hybrid --beam 20" or "--max-train-pairs 50000" (see --help)
+#               "--methods mpc,hybrid --beam 20" or "--max-train-pairs 50000" (see --help);
+#               "--tune-beta 0,0.25,0.5,1" re-runs the validation of the popularity prior
+#               weight (train pairs only), "--prior-beta 0" turns the prior off
 #   DATA_DIR    data folder (default: ../shared/data beside the repository)
 #   NO_BUILD=1  use BUILD_DIR/bench/bench_qac as it is (no configure / build)
 #   VERBOSE=0   no progress on stderr (bench_qac --quiet)

@@ -51,6 +51,9 @@ namespace xmr {
 inline constexpr char kQacAttachment[] = "xmr.qac";
 inline constexpr char kQacPrevVectorizerAttachment[] = "xmr.qac.prev_vectorizer";
 inline constexpr char kQacPrefixVectorizerAttachment[] = "xmr.qac.prefix_vectorizer";
+/// Training frequency of every label (the popularity prior); absent in files written before the
+/// prior existed, which then load with prior_beta 0.
+inline constexpr char kQacLabelFreqAttachment[] = "xmr.qac.label_freq";
 
 /// Which label tree the QAC model is trained on.
 enum class QacIndexerKind {
@@ -97,6 +100,27 @@ struct QacModelOptions {
   /// HybridIndexerOptions: trie_depth 2, 16-ary tree, leaves of at most 100 labels).
   HybridIndexerOptions hybrid;
 
+  /// Popularity prior. XR-Linear's one-vs-rest label scores ignore how often a label occurs; the
+  /// completions are therefore re-ranked with the label's training frequency f (stored in the
+  /// model): the restricted beam search returns the top max(top_k, prior_candidates) labels,
+  /// each gets
+  ///   log(score') = log(score) + prior_beta * log(1 + f),
+  /// and the best top_k by score' are returned (ties: higher model score, then smaller id).
+  /// That is, score' = score * (1 + f)^prior_beta for the multiplicative post-processors
+  /// (sigmoid, lP-hinge: scores in [0, 1]) and score' = score + prior_beta * log(1 + f) for the
+  /// additive ones (noop, log-*), whose scores are already logarithms. The reported scores are
+  /// score'. prior_beta 0 = no prior (plain XR-Linear ranking, no wider candidate set).
+  /// Default: kDefaultPriorBeta = 2, chosen on a validation split carved from the AOL training
+  /// pairs, never on test data (bench/bench_qac.cc --tune-beta: distinct pairs, 20k labels,
+  /// hybrid indexer fitted on the first 90% of the train pairs, evaluated on the last 10%):
+  /// MRR@10 averaged over prefix lengths 1-8 went 0.5280 (beta 0), 0.5336 (0.5), 0.5359 (1),
+  /// 0.5371 (1.5), 0.5374 (2), 0.5374 (3). Both may be changed after training
+  /// (QacModel::WithPrior).
+  static constexpr float kDefaultPriorBeta = 2.0f;
+  float prior_beta = kDefaultPriorBeta;
+  /// Candidates re-ranked by the prior (>= 1; fewer than top_k means top_k). Default 50.
+  int prior_candidates = 50;
+
   /// Solver, negative sampling, bias, post-processor (TrainOptions; its indexer and
   /// label_embedding fields are unused: the tree comes from the fields above). beam_size and
   /// top_k are the defaults stored in the model and used by QacSearcher::Complete(.., k, ..).
@@ -108,7 +132,8 @@ struct QacModelOptions {
   /// @throws Error(kInvalidArgument) naming the field that is out of range.
   void Validate() const;
   /// "key=value" lines of every field (stored in the model file; informational except for
-  /// prev_weight, indexer and label_embedding, which Load reads back).
+  /// prev_weight, indexer, label_embedding, prior_beta and prior_candidates, which Load reads
+  /// back).
   std::string ToString() const;
 };
 
@@ -140,7 +165,13 @@ class QacModel {
   static QacModel Train(const std::vector<std::string>& labels, const QacSplit& train,
                         const QacModelOptions& opts = {}, const Context& ctx = {},
                         QacTrainReport* report = nullptr);
-  /// Train(data.labels, data.train, ...).
+  /// Same with the label frequencies of the popularity prior given (label_freq.size() ==
+  /// labels.size(), every entry >= 0); the overload above counts the train pairs of each label.
+  static QacModel Train(const std::vector<std::string>& labels,
+                        const std::vector<std::int64_t>& label_freq, const QacSplit& train,
+                        const QacModelOptions& opts = {}, const Context& ctx = {},
+                        QacTrainReport* report = nullptr);
+  /// Train(data.labels, data.label_freq, data.train, ...).
   static QacModel Train(const QacDataset& data, const QacModelOptions& opts = {},
                         const Context& ctx = {}, QacTrainReport* report = nullptr);
 
@@ -162,6 +193,14 @@ class QacModel {
   std::string_view label(Index id) const { return labels()[id]; }
   const TextVectorizer& prev_vectorizer() const;
   const TextVectorizer& prefix_vectorizer() const;
+  /// Training frequency of each label (the popularity prior); empty for a model file written
+  /// before the prior existed.
+  const std::vector<std::int64_t>& label_freq() const;
+
+  /// A copy of this model (weights shared) with options().prior_beta and prior_candidates
+  /// replaced; Save stores them. @throws Error(kInvalidArgument) for an empty model, beta < 0
+  /// or not finite, candidates < 1, or beta > 0 on a model without label frequencies.
+  QacModel WithPrior(float prior_beta, int prior_candidates) const;
 
   /// Ids of the labels that extend `prefix` (PrefixRange over the sorted labels).
   LabelRange CompletionRange(std::string_view prefix) const;
@@ -178,6 +217,7 @@ class QacModel {
   /// label ids, all in CompletionRange(split.prefix(i)) (empty when no label extends it).
   /// opts as Predict (DefaultPredictOptions(model()) gives the model's). Uses ctx.threads; the
   /// result does not depend on the thread count and equals QacSearcher::Complete per example.
+  /// Ranking and scores include the popularity prior (options().prior_beta).
   /// scores (optional) receives the matching scores.
   /// @throws Error(kInvalidArgument) for an empty model or bad options.
   std::vector<std::vector<Index>> CompleteAll(
@@ -185,6 +225,7 @@ class QacModel {
       std::vector<std::vector<float>>* scores = nullptr) const;
 
  private:
+  friend class QacSearcher;
   struct State;
   std::shared_ptr<const State> state_;
 };
@@ -216,6 +257,7 @@ class QacSearcher {
   PredictOptions default_opts_;
   std::vector<Index> indices_;
   std::vector<float> values_;
+  PredictOptions wide_opts_;
 };
 
 }  // namespace xmr

@@ -26,6 +26,11 @@ struct QacModel::State {
   std::shared_ptr<const TextVectorizer> prefix;
   std::vector<std::string> labels;
   Index d_prev = 0;
+  std::vector<std::int64_t> freq;  // empty: no prior (old model file)
+  // Prior term per label, prior_beta * log(1 + freq), and its exp; empty when the prior is off.
+  std::vector<double> prior_log;
+  std::vector<double> prior_mult;
+  bool default_additive = false;  // the model's post-processor gives log-domain scores
 };
 
 namespace {
@@ -146,6 +151,80 @@ class OptionReader {
   std::map<std::string, std::string> kv_;
   std::string what_;
 };
+
+// ----- popularity prior ------------------------------------------------------------------------
+
+constexpr char kFreqFormatLine[] = "xmr-qac-label-freq 1";
+
+bool AdditivePostProcessor(const std::string& name) {
+  const PostProcessor::Kind k = PostProcessor::Parse(name).kind;
+  return k == PostProcessor::Kind::kNoop || k == PostProcessor::Kind::kLogSigmoid ||
+         k == PostProcessor::Kind::kLogHinge;
+}
+
+// prior_log[l] = beta * log(1 + freq[l]) and prior_mult[l] = its exp; both empty when beta is 0
+// or there are no frequencies (the prior is off).
+void BuildPrior(const std::vector<std::int64_t>& freq, float beta, std::vector<double>* prior_log,
+                std::vector<double>* prior_mult) {
+  prior_log->clear();
+  prior_mult->clear();
+  if (!(beta > 0) || freq.empty()) return;
+  prior_log->resize(freq.size());
+  prior_mult->resize(freq.size());
+  for (std::size_t l = 0; l < freq.size(); ++l) {
+    (*prior_log)[l] = static_cast<double>(beta) * std::log1p(static_cast<double>(freq[l]));
+    (*prior_mult)[l] = std::exp((*prior_log)[l]);
+  }
+}
+
+// Re-scores the search result *c with the prior and keeps the best top_k (score desc, then
+// frequency desc, then id asc: a total order, so the result does not depend on the input order).
+void Rerank(const std::vector<double>& prior_log, const std::vector<double>& prior_mult,
+            const std::vector<std::int64_t>& freq, bool additive, int top_k,
+            std::vector<ScoredLabel>* c) {
+  for (ScoredLabel& x : *c) {
+    x.score = additive ? static_cast<float>(static_cast<double>(x.score) + prior_log[x.label])
+                       : static_cast<float>(static_cast<double>(x.score) * prior_mult[x.label]);
+  }
+  std::sort(c->begin(), c->end(), [&](const ScoredLabel& a, const ScoredLabel& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (freq[a.label] != freq[b.label]) return freq[a.label] > freq[b.label];
+    return a.label < b.label;
+  });
+  if (c->size() > static_cast<std::size_t>(top_k)) c->resize(top_k);
+}
+
+std::string SerializeFreq(const std::vector<std::int64_t>& freq) {
+  std::string out = std::string(kFreqFormatLine) + "\n";
+  for (std::int64_t f : freq) out += StrFormat("%lld\n", static_cast<long long>(f));
+  return out;
+}
+
+std::vector<std::int64_t> ParseFreq(const std::string& blob, std::size_t n,
+                                    const std::string& what) {
+  const std::string head = std::string(kFreqFormatLine) + "\n";
+  XMR_EXPECTS(
+      blob.compare(0, head.size(), head) == 0, ErrorCode::kCorruption,
+      what + ": " + kQacLabelFreqAttachment + " does not start with '" + kFreqFormatLine + "'");
+  std::vector<std::int64_t> freq;
+  freq.reserve(n);
+  std::size_t start = head.size();
+  while (start < blob.size()) {
+    const std::size_t nl = blob.find('\n', start);
+    XMR_EXPECTS(nl != std::string::npos && nl > start, ErrorCode::kCorruption,
+                what + ": damaged label frequencies");
+    const std::string v = blob.substr(start, nl - start);
+    char* end = nullptr;
+    const long long f = std::strtoll(v.c_str(), &end, 10);
+    XMR_EXPECTS(end == v.c_str() + v.size() && f >= 0, ErrorCode::kCorruption,
+                what + ": bad label frequency '" + v.substr(0, 30) + "'");
+    freq.push_back(f);
+    start = nl + 1;
+  }
+  XMR_EXPECTS(freq.size() == n, ErrorCode::kCorruption,
+              StrFormat("%s: %zu label frequencies for %zu labels", what.c_str(), freq.size(), n));
+  return freq;
+}
 
 // ----- label strings ----------------------------------------------------------------------------
 
@@ -284,6 +363,10 @@ void QacModelOptions::Validate() const {
               "QacModelOptions.indexer is out of range");
   XMR_EXPECTS(QacLabelEmbeddingName(label_embedding)[0] != '?', ErrorCode::kInvalidArgument,
               "QacModelOptions.label_embedding is out of range");
+  XMR_EXPECTS(std::isfinite(prior_beta) && prior_beta >= 0, ErrorCode::kInvalidArgument,
+              "QacModelOptions.prior_beta must be finite and >= 0");
+  XMR_EXPECTS(prior_candidates >= 1, ErrorCode::kInvalidArgument,
+              "QacModelOptions.prior_candidates must be >= 1");
   kmeans.Validate();
   trie.Validate();
   hybrid.Validate();
@@ -298,6 +381,8 @@ std::string QacModelOptions::ToString() const {
   PutBase("label_vectorizer", label_vectorizer, &s);
   s += StrFormat("label_embedding=%s\n", QacLabelEmbeddingName(label_embedding));
   s += StrFormat("indexer=%s\n", QacIndexerKindName(indexer));
+  s += StrFormat("prior_beta=%.9g\nprior_candidates=%d\n", static_cast<double>(prior_beta),
+                 prior_candidates);
   PutKMeans("kmeans", kmeans, &s);
   s += StrFormat("trie.depth=%d\n", trie.depth);
   s += StrFormat("hybrid.trie_depth=%d\n", hybrid.trie_depth);
@@ -322,6 +407,41 @@ const QacModelOptions& QacModel::options() const { return state_->opts; }
 const std::vector<std::string>& QacModel::labels() const { return state_->labels; }
 const TextVectorizer& QacModel::prev_vectorizer() const { return *state_->prev; }
 const TextVectorizer& QacModel::prefix_vectorizer() const { return *state_->prefix; }
+const std::vector<std::int64_t>& QacModel::label_freq() const { return state_->freq; }
+
+QacModel QacModel::WithPrior(float prior_beta, int prior_candidates) const {
+  XMR_EXPECTS(!empty(), ErrorCode::kInvalidArgument, "QacModel::WithPrior: the model is empty");
+  QacModelOptions o = state_->opts;
+  o.prior_beta = prior_beta;
+  o.prior_candidates = prior_candidates;
+  XMR_EXPECTS(std::isfinite(prior_beta) && prior_beta >= 0 && prior_candidates >= 1,
+              ErrorCode::kInvalidArgument,
+              "QacModel::WithPrior: prior_beta must be finite and >= 0, prior_candidates >= 1");
+  XMR_EXPECTS(prior_beta == 0 || !state_->freq.empty(), ErrorCode::kInvalidArgument,
+              "QacModel::WithPrior: the model has no label frequencies (an old model file)");
+  auto s = std::make_shared<State>(*state_);
+  s->opts = o;
+  // Keep the stored options in step (Save writes the attachment, Load reads the prior back).
+  const std::string* head = s->model.Attachment(kQacAttachment);
+  std::string text = head == nullptr ? std::string() : *head;
+  std::string kept;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    if (line.rfind("prior_beta=", 0) == 0 || line.rfind("prior_candidates=", 0) == 0) continue;
+    kept += line + "\n";
+  }
+  kept += StrFormat("prior_beta=%.9g\nprior_candidates=%d\n", static_cast<double>(prior_beta),
+                    prior_candidates);
+  s->model = s->model.WithAttachment(kQacAttachment, kept);
+  BuildPrior(s->freq, prior_beta, &s->prior_log, &s->prior_mult);
+  QacModel m;
+  m.state_ = std::move(s);
+  return m;
+}
 
 LabelRange QacModel::CompletionRange(std::string_view prefix) const {
   return PrefixRange(state_->labels, prefix);
@@ -376,12 +496,29 @@ CsrMatrix QacModel::Featurize(const QacSplit& split, const Context& ctx) const {
 
 QacModel QacModel::Train(const QacDataset& data, const QacModelOptions& opts, const Context& ctx,
                          QacTrainReport* report) {
-  return Train(data.labels, data.train, opts, ctx, report);
+  return Train(data.labels, data.label_freq, data.train, opts, ctx, report);
 }
 
 QacModel QacModel::Train(const std::vector<std::string>& labels, const QacSplit& train,
                          const QacModelOptions& opts, const Context& ctx, QacTrainReport* report) {
+  std::vector<std::int64_t> freq(labels.size(), 0);
+  for (const QacPair& p : train.pairs) {
+    if (p.label >= 0 && static_cast<std::size_t>(p.label) < freq.size()) ++freq[p.label];
+  }
+  return Train(labels, freq, train, opts, ctx, report);
+}
+
+QacModel QacModel::Train(const std::vector<std::string>& labels,
+                         const std::vector<std::int64_t>& label_freq, const QacSplit& train,
+                         const QacModelOptions& opts, const Context& ctx, QacTrainReport* report) {
   opts.Validate();
+  XMR_EXPECTS(label_freq.size() == labels.size(), ErrorCode::kInvalidArgument,
+              StrFormat("QacModel::Train: %zu label frequencies for %zu labels", label_freq.size(),
+                        labels.size()));
+  for (std::int64_t f : label_freq) {
+    XMR_EXPECTS(f >= 0, ErrorCode::kInvalidArgument,
+                "QacModel::Train: a label frequency is negative");
+  }
   CheckLabels(labels, ErrorCode::kInvalidArgument, "QacModel::Train");
   const std::int64_t n = train.size();
   XMR_EXPECTS(n > 0, ErrorCode::kInvalidArgument, "QacModel::Train: the train split is empty");
@@ -477,6 +614,10 @@ QacModel QacModel::Train(const std::vector<std::string>& labels, const QacSplit&
   model = model.WithAttachment(kQacPrevVectorizerAttachment, state->prev->Serialize());
   model = model.WithAttachment(kQacPrefixVectorizerAttachment, state->prefix->Serialize());
   model = model.WithAttachment(kLabelNamesAttachment, JoinLabels(labels));
+  model = model.WithAttachment(kQacLabelFreqAttachment, SerializeFreq(label_freq));
+  state->freq = label_freq;
+  state->default_additive = AdditivePostProcessor(model.meta().post_processor);
+  BuildPrior(state->freq, opts.prior_beta, &state->prior_log, &state->prior_mult);
   state->model = std::move(model);
   QacModel m;
   m.state_ = std::move(state);
@@ -509,6 +650,11 @@ QacModel QacModel::Load(const std::string& path, LoadMode mode) {
     throw Error(ErrorCode::kCorruption, path + ": " + e.message());
   }
   r.Num("prev_weight", &o.prev_weight);
+  o.prior_beta = 0;  // files written before the prior existed
+  r.Num("prior_beta", &o.prior_beta);
+  r.Num("prior_candidates", &o.prior_candidates);
+  XMR_EXPECTS(std::isfinite(o.prior_beta) && o.prior_beta >= 0 && o.prior_candidates >= 1,
+              ErrorCode::kCorruption, path + ": bad prior_beta or prior_candidates");
   XMR_EXPECTS(
       r.Find("prev_weight") != nullptr && std::isfinite(o.prev_weight) && o.prev_weight >= 0,
       ErrorCode::kCorruption, path + ": missing or bad prev_weight");
@@ -555,6 +701,13 @@ QacModel QacModel::Load(const std::string& path, LoadMode mode) {
               StrFormat("%s: %zu label strings for %d labels", path.c_str(), state->labels.size(),
                         model.n_labels()));
   CheckLabels(state->labels, ErrorCode::kCorruption, path);
+  if (const std::string* freq = model.Attachment(kQacLabelFreqAttachment)) {
+    state->freq = ParseFreq(*freq, state->labels.size(), path);
+  }
+  XMR_EXPECTS(o.prior_beta == 0 || !state->freq.empty(), ErrorCode::kCorruption,
+              path + ": prior_beta > 0 but no '" + kQacLabelFreqAttachment + "' attachment");
+  state->default_additive = AdditivePostProcessor(model.meta().post_processor);
+  BuildPrior(state->freq, o.prior_beta, &state->prior_log, &state->prior_mult);
   state->model = std::move(model);
   QacModel m;
   m.state_ = std::move(state);
@@ -578,13 +731,38 @@ std::vector<std::vector<Index>> QacModel::CompleteAll(
   const CsrMatrix x = Featurize(split, ctx);
   std::vector<LabelRange> ranges(n);
   for (std::int64_t i = 0; i < n; ++i) ranges[i] = CompletionRange(split.prefix(i));
-  const CsrMatrix p = xmr::Predict(state_->model, x.view(), opts, ranges, ctx);
-  for (std::int64_t i = 0; i < n; ++i) {
-    out[i].assign(p.indices.begin() + p.indptr[i], p.indices.begin() + p.indptr[i + 1]);
-    if (scores != nullptr) {
-      (*scores)[i].assign(p.data.begin() + p.indptr[i], p.data.begin() + p.indptr[i + 1]);
+  const State& s = *state_;
+  const bool prior = !s.prior_log.empty();
+  PredictOptions wide = opts;
+  if (prior) wide.top_k = std::max(opts.top_k, s.opts.prior_candidates);
+  const CsrMatrix p = xmr::Predict(s.model, x.view(), wide, ranges, ctx);
+  if (!prior) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      out[i].assign(p.indices.begin() + p.indptr[i], p.indices.begin() + p.indptr[i + 1]);
+      if (scores != nullptr) {
+        (*scores)[i].assign(p.data.begin() + p.indptr[i], p.data.begin() + p.indptr[i + 1]);
+      }
     }
+    return out;
   }
+  const bool additive =
+      opts.post_processor.empty() ? s.default_additive : AdditivePostProcessor(opts.post_processor);
+  ParallelFor(
+      n, ctx.NumThreads(),
+      [&](std::int64_t i, int) {
+        std::vector<ScoredLabel> c;
+        c.reserve(p.indptr[i + 1] - p.indptr[i]);
+        for (Offset j = p.indptr[i]; j < p.indptr[i + 1]; ++j)
+          c.push_back({p.indices[j], p.data[j]});
+        Rerank(s.prior_log, s.prior_mult, s.freq, additive, opts.top_k, &c);
+        out[i].resize(c.size());
+        for (std::size_t r = 0; r < c.size(); ++r) out[i][r] = c[r].label;
+        if (scores != nullptr) {
+          (*scores)[i].resize(c.size());
+          for (std::size_t r = 0; r < c.size(); ++r) (*scores)[i][r] = c[r].score;
+        }
+      },
+      /*grain=*/256);
   return out;
 }
 
@@ -609,7 +787,19 @@ void QacSearcher::Complete(std::string_view prev, std::string_view prefix,
   q.nnz = static_cast<Index>(indices_.size());
   q.indices = indices_.data();
   q.data = values_.data();
-  searcher_.Search(q, opts, model_.CompletionRange(prefix), out);
+  const QacModel::State& s = *model_.state_;
+  if (s.prior_log.empty()) {
+    searcher_.Search(q, opts, model_.CompletionRange(prefix), out);
+    return;
+  }
+  opts.Validate();
+  wide_opts_.beam_size = opts.beam_size;
+  wide_opts_.top_k = std::max(opts.top_k, s.opts.prior_candidates);
+  wide_opts_.post_processor = opts.post_processor;
+  searcher_.Search(q, wide_opts_, model_.CompletionRange(prefix), out);
+  const bool additive =
+      opts.post_processor.empty() ? s.default_additive : AdditivePostProcessor(opts.post_processor);
+  Rerank(s.prior_log, s.prior_mult, s.freq, additive, opts.top_k, out);
 }
 
 void QacSearcher::Complete(std::string_view prev, std::string_view prefix, int k,

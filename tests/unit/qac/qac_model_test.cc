@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -309,6 +310,193 @@ TEST(QacModel, Errors) {
   PredictOptions po;
   po.beam_size = 0;
   ExpectError([&] { m.CompleteAll(d.test, po, ctx); }, ErrorCode::kInvalidArgument, {});
+}
+
+// ----- popularity prior -------------------------------------------------------------------------
+
+QacModelOptions PriorOptions(QacIndexerKind kind, float beta) {
+  QacModelOptions o = SmallOptions(kind);
+  o.prior_beta = beta;
+  o.prior_candidates = 20;
+  o.train.top_k = 5;
+  return o;
+}
+
+// The completions without any prior: the restricted beam search itself (the pre-prior code path).
+std::vector<std::vector<ScoredLabel>> RawSearch(const QacModel& m, const QacSplit& split,
+                                                const PredictOptions& opts) {
+  const CsrMatrix x = m.Featurize(split, Quiet(1));
+  std::vector<LabelRange> ranges;
+  for (std::int64_t i = 0; i < split.size(); ++i)
+    ranges.push_back(m.CompletionRange(split.prefix(i)));
+  const CsrMatrix p = Predict(m.model(), x.view(), opts, ranges, Quiet(1));
+  std::vector<std::vector<ScoredLabel>> out(split.size());
+  for (std::int64_t i = 0; i < split.size(); ++i) {
+    for (Offset j = p.indptr[i]; j < p.indptr[i + 1]; ++j)
+      out[i].push_back({p.indices[j], p.data[j]});
+  }
+  return out;
+}
+
+TEST(QacModelPrior, BetaZeroIsThePlainSearch) {
+  const QacDataset d = SyntheticData();
+  for (QacIndexerKind kind : kKinds) {
+    SCOPED_TRACE(QacIndexerKindName(kind));
+    const QacModel m = QacModel::Train(d, PriorOptions(kind, 0), Quiet(2));
+    EXPECT_EQ(m.options().prior_beta, 0.0f);
+    EXPECT_EQ(m.label_freq(), d.label_freq);
+    const PredictOptions po = DefaultPredictOptions(m.model());
+    const auto raw = RawSearch(m, d.test, po);
+    std::vector<std::vector<float>> scores;
+    const auto got = m.CompleteAll(d.test, po, Quiet(2), &scores);
+    for (std::int64_t i = 0; i < d.test.size(); ++i) {
+      ASSERT_EQ(got[i].size(), raw[i].size());
+      for (std::size_t r = 0; r < raw[i].size(); ++r) {
+        EXPECT_EQ(got[i][r], raw[i][r].label);
+        EXPECT_EQ(scores[i][r], raw[i][r].score);
+      }
+    }
+    // Switching the prior on and off again gives the same answers.
+    const QacModel back = m.WithPrior(0.7f, 20).WithPrior(0, 20);
+    EXPECT_EQ(back.CompleteAll(d.test, po, Quiet(1)), got);
+  }
+}
+
+TEST(QacModelPrior, RerankSearcherMatchesBatchAndConstraintHolds) {
+  const QacDataset d = SyntheticData();
+  for (QacIndexerKind kind : kKinds) {
+    SCOPED_TRACE(QacIndexerKindName(kind));
+    const QacModel m = QacModel::Train(d, PriorOptions(kind, 0.8f), Quiet(2));
+    ASSERT_EQ(m.options().prior_beta, 0.8f);
+    const PredictOptions po = DefaultPredictOptions(m.model());
+    ASSERT_EQ(po.top_k, 5);
+    std::vector<std::vector<float>> scores;
+    const auto got = m.CompleteAll(d.test, po, Quiet(2), &scores);
+    EXPECT_GT(ExpectPrefixConstraint(m, d.test, got), 0);
+    ExpectSearcherMatchesBatch(m, d.test, po);
+    // The answer is the best top_k of the 20 raw candidates by score * (1 + f)^beta (hinge
+    // post-processor: multiplicative).
+    PredictOptions wide = po;
+    wide.top_k = 20;
+    const auto raw = RawSearch(m, d.test, wide);
+    for (std::int64_t i = 0; i < d.test.size(); ++i) {
+      std::vector<ScoredLabel> c = raw[i];
+      for (ScoredLabel& x : c) {
+        x.score = static_cast<float>(
+            static_cast<double>(x.score) *
+            std::exp(0.8 * std::log1p(static_cast<double>(d.label_freq[x.label]))));
+      }
+      std::sort(c.begin(), c.end(), [&](const ScoredLabel& a, const ScoredLabel& b) {
+        if (a.score != b.score) return a.score > b.score;
+        if (d.label_freq[a.label] != d.label_freq[b.label]) {
+          return d.label_freq[a.label] > d.label_freq[b.label];
+        }
+        return a.label < b.label;
+      });
+      if (c.size() > 5) c.resize(5);
+      ASSERT_EQ(got[i].size(), c.size()) << "example " << i;
+      for (std::size_t r = 0; r < c.size(); ++r) {
+        EXPECT_EQ(got[i][r], c[r].label) << "example " << i << " rank " << r;
+        EXPECT_FLOAT_EQ(scores[i][r], c[r].score);
+      }
+    }
+    // Other options and a single searcher reused across k.
+    PredictOptions po2 = po;
+    po2.top_k = 2;
+    po2.beam_size = 3;
+    ExpectSearcherMatchesBatch(m, d.test, po2);
+    po2.post_processor = "log-sigmoid";  // additive post-processor
+    ExpectSearcherMatchesBatch(m, d.test, po2);
+    EXPECT_GT(ExpectPrefixConstraint(m, d.test, m.CompleteAll(d.test, po2, Quiet(1))), 0);
+  }
+}
+
+TEST(QacModelPrior, SaveLoadKeepsFrequenciesAndBeta) {
+  const QacDataset d = SyntheticData();
+  TempDir dir;
+  const QacModel m = QacModel::Train(d, PriorOptions(QacIndexerKind::kHybrid, 0.6f), Quiet(2))
+                         .WithPrior(1.25f, 17);
+  const std::string file = dir.File("prior.xmr");
+  m.Save(file);
+  for (LoadMode mode : {LoadMode::kRead, LoadMode::kMmap}) {
+    const QacModel l = QacModel::Load(file, mode);
+    EXPECT_EQ(l.label_freq(), d.label_freq);
+    EXPECT_EQ(l.options().prior_beta, 1.25f);
+    EXPECT_EQ(l.options().prior_candidates, 17);
+    const PredictOptions po = DefaultPredictOptions(l.model());
+    std::vector<std::vector<float>> s1, s2;
+    EXPECT_EQ(l.CompleteAll(d.test, po, Quiet(1), &s1), m.CompleteAll(d.test, po, Quiet(2), &s2));
+    EXPECT_EQ(s1, s2);
+  }
+  // Frequencies counted from the pairs when only labels and a split are given.
+  const QacModel c =
+      QacModel::Train(d.labels, d.train, PriorOptions(QacIndexerKind::kTrie, 1), Quiet(1));
+  std::vector<std::int64_t> counts(d.labels.size(), 0);
+  for (const QacPair& p : d.train.pairs) ++counts[p.label];
+  EXPECT_EQ(c.label_freq(), counts);
+}
+
+TEST(QacModelPrior, OldFormatModelLoadsWithoutPrior) {
+  const QacDataset d = SyntheticData();
+  TempDir dir;
+  const QacModel m = QacModel::Train(d, PriorOptions(QacIndexerKind::kHybrid, 0.9f), Quiet(2));
+  // A file as written before the prior existed: no frequencies, no prior_* option lines.
+  const XLinearModel& xm = m.model();
+  std::vector<CscMatrix> w;
+  for (int t = 0; t < xm.depth(); ++t) w.push_back(xm.Weights(t));
+  std::string head;
+  const std::string& cur = *xm.Attachment(kQacAttachment);
+  std::size_t start = 0;
+  while (start < cur.size()) {
+    std::size_t nl = cur.find('\n', start);
+    if (nl == std::string::npos) nl = cur.size();
+    const std::string line = cur.substr(start, nl - start);
+    start = nl + 1;
+    if (line.rfind("prior_", 0) != 0) head += line + "\n";
+  }
+  ASSERT_EQ(head.find("prior"), std::string::npos);
+  XLinearModel old = XLinearModel::FromWeights(xm.chain(), w, xm.meta());
+  for (const char* name :
+       {kQacPrevVectorizerAttachment, kQacPrefixVectorizerAttachment, kLabelNamesAttachment}) {
+    old = old.WithAttachment(name, *xm.Attachment(name));
+  }
+  SaveModel(old.WithAttachment(kQacAttachment, head), dir.File("old.xmr"));
+  const QacModel l = QacModel::Load(dir.File("old.xmr"));
+  EXPECT_EQ(l.options().prior_beta, 0.0f);
+  EXPECT_TRUE(l.label_freq().empty());
+  const PredictOptions po = DefaultPredictOptions(l.model());
+  EXPECT_EQ(l.CompleteAll(d.test, po, Quiet(1)),
+            m.WithPrior(0, 20).CompleteAll(d.test, po, Quiet(1)));
+  ExpectSearcherMatchesBatch(l, d.test, po);
+  ExpectError([&] { l.WithPrior(0.5f, 20); }, ErrorCode::kInvalidArgument, {"frequencies"});
+  // prior_beta > 0 without frequencies, or damaged frequencies, are corruption.
+  SaveModel(old.WithAttachment(kQacAttachment, head + "prior_beta=1\n"), dir.File("nofreq.xmr"));
+  ExpectError([&] { QacModel::Load(dir.File("nofreq.xmr")); }, ErrorCode::kCorruption,
+              {"prior_beta"});
+  SaveModel(m.model().WithAttachment(kQacLabelFreqAttachment, "xmr-qac-label-freq 1\n3\n"),
+            dir.File("short.xmr"));
+  ExpectError([&] { QacModel::Load(dir.File("short.xmr")); }, ErrorCode::kCorruption,
+              {"frequencies"});
+  SaveModel(m.model().WithAttachment(kQacLabelFreqAttachment, "junk"), dir.File("junk.xmr"));
+  ExpectError([&] { QacModel::Load(dir.File("junk.xmr")); }, ErrorCode::kCorruption, {});
+}
+
+TEST(QacModelPrior, Errors) {
+  const QacDataset d = SyntheticData();
+  const Context ctx = Quiet(1);
+  QacModelOptions bad = SmallOptions(QacIndexerKind::kTrie);
+  bad.prior_beta = -0.5f;
+  ExpectError([&] { QacModel::Train(d, bad, ctx); }, ErrorCode::kInvalidArgument, {"prior_beta"});
+  bad.prior_beta = 0.5f;
+  bad.prior_candidates = 0;
+  ExpectError([&] { QacModel::Train(d, bad, ctx); }, ErrorCode::kInvalidArgument,
+              {"prior_candidates"});
+  const std::vector<std::int64_t> short_freq(d.labels.size() - 1, 1);
+  ExpectError([&] { QacModel::Train(d.labels, short_freq, d.train, {}, ctx); },
+              ErrorCode::kInvalidArgument, {"frequencies"});
+  const QacModel m = QacModel::Train(d, SmallOptions(QacIndexerKind::kTrie), ctx);
+  ExpectError([&] { m.WithPrior(-1, 10); }, ErrorCode::kInvalidArgument, {"prior_beta"});
+  ExpectError([&] { QacModel().WithPrior(0, 10); }, ErrorCode::kInvalidArgument, {"empty"});
 }
 
 }  // namespace
