@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -682,3 +683,73 @@ TEST_F(CliTextTest, LabelTextWithLfConcatTrainsAndPredicts) {
 }
 
 }  // namespace
+
+namespace {
+
+// A small synthetic query log: sessions of 2-4 queries on one topic, one query per line, with a
+// header line as the AOL file has.
+std::string SyntheticQueryLog() {
+  const std::vector<std::vector<std::string>> topics = {
+      {"cheap flights", "cheap flights paris", "hotels paris", "hotels in paris france"},
+      {"weather", "weather boston", "weather new york", "new york times"},
+      {"bank of america", "bank of america online", "banking login", "bank holidays"},
+      {"pizza", "pizza hut", "pizza hut coupons", "pizza delivery boston"},
+  };
+  std::mt19937 rng(7);
+  std::string log = "Query\n";
+  for (int s = 0; s < 400; ++s) {
+    const auto& t = topics[rng() % topics.size()];
+    const int n = 2 + static_cast<int>(rng() % 3);
+    for (int i = 0; i < n; ++i) log += t[rng() % t.size()] + "\n";
+  }
+  return log;
+}
+
+}  // namespace
+
+TEST_F(CliTextTest, QacTrainCompletesOnlyExtensionsOfThePrefix) {
+  WriteFile(Path("log.txt"), SyntheticQueryLog());
+  const std::string model = Path("qac.xmr");
+  const Result train = Ok("qac-train -q --log " + Quote(Path("log.txt")) + " -m " + Quote(model) +
+                          " --pairs distinct --max-leaf-size 4");
+  EXPECT_NE(train.out.find("avg 1-8"), std::string::npos) << train.out;  // the evaluation table
+  ASSERT_TRUE(fs::exists(model));
+  for (const std::string prefix : {"p", "pizza h", "ba", "w", "zzz"}) {
+    const Result r = Ok("qac -q -m " + Quote(model) + " --prev 'pizza' --prefix '" + prefix + "'");
+    for (const std::string& line : Lines(r.out)) {
+      const std::vector<std::string> f = Split(line, '\t');
+      ASSERT_EQ(f.size(), 3u) << line;
+      EXPECT_EQ(f[1].rfind(prefix, 0), 0u) << "'" << f[1] << "' does not extend '" << prefix << "'";
+    }
+    if (std::string(prefix) == "zzz") {
+      EXPECT_TRUE(r.out.empty());
+    }
+    if (std::string(prefix) == "pizza h") {
+      EXPECT_FALSE(r.out.empty());
+    }
+  }
+  WriteFile(Path("in.txt"), "pizza\tpizza h\nweather\twea\nno tab here\n");
+  const Result s = Ok("qac -q -m " + Quote(model) + " --stdin -k 3", Path("in.txt"));
+  const std::vector<std::string> lines = Lines(s.out);
+  ASSERT_EQ(lines.size(), 3u) << s.out;
+  for (const std::string& line : lines) {
+    EXPECT_NE(line.find("\"latency_ms\":"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"completions\":["), std::string::npos) << line;
+  }
+  for (const std::string& q : JsonStrings(lines[1], "query")) EXPECT_EQ(q.rfind("wea", 0), 0u);
+}
+
+TEST_F(CliTextTest, QacErrors) {
+  WriteFile(Path("log.txt"), SyntheticQueryLog());
+  Fails("qac-train -q --log " + Quote(Path("log.txt")) + " -m " + Quote(Path("m.xmr")) +
+            " --indexer foo",
+        2, "qac-train");
+  Fails("qac-train -q --log " + Quote(Path("missing.txt")) + " -m " + Quote(Path("m.xmr")), 1,
+        "qac-train");
+  Fails("qac -q -m " + Quote(Path("m.xmr")), 2, "qac");  // neither --prefix nor --stdin
+  // A model that is not a QAC model.
+  WriteFile(Path("t.tsv"), "a\tred apple\nb\tblue sky\n");
+  Ok("train -q --text " + Quote(Path("t.tsv")) + " -m " + Quote(Path("text.xmr")));
+  const std::string line = Fails("qac -q -m " + Quote(Path("text.xmr")) + " --prefix a", 1, "qac");
+  EXPECT_NE(line.find("not a QAC model"), std::string::npos) << line;
+}
