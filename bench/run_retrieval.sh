@@ -33,7 +33,8 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 fi
 bench=$build/bench/bench_retrieval
 [ -x "$bench" ] || { echo "run_retrieval: $bench not found" >&2; exit 2; }
-[ -d "$data/debian-deps" ] || { echo "run_retrieval: $data/debian-deps not found (DATA_DIR)" >&2; exit 2; }
+[ -d "$data/debian-deps" ] ||
+  { echo "run_retrieval: $data/debian-deps not found (set DATA_DIR)" >&2; exit 2; }
 
 echo "run_retrieval: $bench --data-dir $data --threads $threads --out $json ${extra[*]:-}" >&2
 status=0
