@@ -19,6 +19,7 @@
 #include "cli/common.h"
 #include "core/log.h"
 #include "core/utf8.h"
+#include "model/json.h"  // AppendString
 #include "xmr/io.h"
 #include "xmr/metrics.h"
 #include "xmr/predict.h"
@@ -317,34 +318,7 @@ void AppendJsonString(std::string* out, std::string_view raw) {
     }
     s = fixed;
   }
-  *out += '"';
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          *out += StrFormat("\\u%04x", c);
-        } else {
-          *out += ch;
-        }
-    }
-  }
-  *out += '"';
+  detail::json::AppendString(s, out);
 }
 
 // ----- train --text ----------------------------------------------------------------------------

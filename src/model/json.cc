@@ -335,9 +335,7 @@ Value Parse(const std::string& text, const std::string& name) {
   return Parser(text, name).ParseDocument();
 }
 
-namespace {
-
-void WriteString(const std::string& s, std::string* out) {
+void AppendString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
@@ -374,6 +372,8 @@ void WriteString(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+
 void WriteValue(const Value& v, int indent, int level, std::string* out) {
   auto newline = [&](int lv) {
     if (indent <= 0) return;
@@ -392,7 +392,7 @@ void WriteValue(const Value& v, int indent, int level, std::string* out) {
       *out += v.str();
       break;
     case Value::Type::kString:
-      WriteString(v.str(), out);
+      AppendString(v.str(), out);
       break;
     case Value::Type::kArray:
       if (v.items().empty()) {
@@ -417,7 +417,7 @@ void WriteValue(const Value& v, int indent, int level, std::string* out) {
       for (std::size_t i = 0; i < v.members().size(); ++i) {
         if (i > 0) *out += sep;
         newline(level + 1);
-        WriteString(v.members()[i].first, out);
+        AppendString(v.members()[i].first, out);
         *out += ": ";
         WriteValue(v.members()[i].second, indent, level + 1, out);
       }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,6 +64,9 @@ Value Parse(const std::string& text, const std::string& name);
 
 /// Serialises with `indent` spaces per level (0 = one line), like Python's json.dumps.
 std::string Write(const Value& v, int indent = 1);
+/// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped;
+/// other bytes copied as they are, so `s` should be valid UTF-8).
+void AppendString(std::string_view s, std::string* out);
 
 }  // namespace json
 }  // namespace detail
