@@ -24,6 +24,7 @@
 // Not yet on the device (next step once a GPU run shows where the time goes): gathering and
 // compaction of the rows (CUB segmented sort); the host does it with all cores today.
 #include <algorithm>
+#include <atomic>
 #include <cub/device/device_scan.cuh>
 #include <future>
 #include <memory>
@@ -46,6 +47,7 @@ namespace ls = detail::lockstep;
 
 std::mutex g_stats_mu;
 detail::GpuSolverStats g_stats;
+std::atomic<int> g_inject_oom{0};  // see detail::InjectGpuOutOfMemory
 
 // Device views of one wave (all arrays laid out as in detail::WaveData).
 struct WaveView {
@@ -445,6 +447,8 @@ class CudaLevelSolver final : public LevelSolver {
   DeviceKind device() const noexcept override { return DeviceKind::kCuda; }
 
  private:
+  CscMatrix SolveWithBudget(const LevelProblem& p, const SolverOptions& opts,
+                            std::int64_t budget);
   detail::WaveResult RunWave(const detail::WaveData& wave, const ls::SolveParams& sp,
                              const detail::NewtonParams& np, float threshold);
 
@@ -459,6 +463,10 @@ class CudaLevelSolver final : public LevelSolver {
 detail::WaveResult CudaLevelSolver::RunWave(const detail::WaveData& wave, const ls::SolveParams& sp,
                                             const detail::NewtonParams& np, float threshold) {
   const cudaStream_t s = stream_->get();
+  if (g_inject_oom.load() > 0 && g_inject_oom.fetch_sub(1) > 0) {
+    throw Error(ErrorCode::kOutOfMemory,
+                "cudaMallocAsync: out of memory (injected by InjectGpuOutOfMemory)");
+  }
   const std::size_t m = wave.n.size();
   const std::int64_t children = wave.child_off[m];
   detail::WaveResult res;
@@ -643,11 +651,53 @@ CscMatrix CudaLevelSolver::Solve(const LevelProblem& p, const SolverOptions& opt
     }
     return cpu_->Solve(p, opts);
   }
+  // A device allocation can fail below the planned budget (cuSPARSE workspaces, other
+  // processes, fragmentation). The level is then solved again from the start with half the wave
+  // budget: results do not depend on how parents are grouped into waves, so the retry gives the
+  // same model. After kMaxRetries halvings the error says which option to lower.
+  constexpr int kMaxRetries = 4;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return SolveWithBudget(p, opts, budget_);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kOutOfMemory) throw;
+      // PlanLevel's own refusal (one parent over the budget) cannot be cured by smaller waves.
+      const bool planned =
+          std::string(e.what()).find("GPU level solver: parent") != std::string::npos;
+      if (planned || attempt == kMaxRetries || budget_ < (std::int64_t{64} << 20)) {
+        throw Error(ErrorCode::kOutOfMemory,
+                    StrFormat("%s; wave budget was %.1f MB after %d halving(s): lower "
+                              "--gpu-memory (Context::gpu_memory_bytes), free device memory, or "
+                              "train with --device cpu",
+                              e.what(), budget_ / 1e6, attempt));
+      }
+      // Hand the pool's cached blocks back so the smaller waves start from free memory.
+      (void)cudaGetLastError();
+      XMR_CUDA_CHECK(cudaStreamSynchronize(stream_->get()));
+      int device = 0;
+      cudaMemPool_t pool = nullptr;
+      XMR_CUDA_CHECK(cudaGetDevice(&device));
+      XMR_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+      XMR_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+      budget_ /= 2;
+      {
+        std::lock_guard<std::mutex> lock(g_stats_mu);
+        ++g_stats.oom_retries;
+      }
+      Log(ctx_, StrFormat("  cuda: out of device memory (%s); retrying the level with a wave "
+                          "budget of %.1f MB",
+                          e.what(), budget_ / 1e6));
+    }
+  }
+}
+
+CscMatrix CudaLevelSolver::SolveWithBudget(const LevelProblem& p, const SolverOptions& opts,
+                                           std::int64_t budget) {
   const ls::SolveParams sp = detail::MakeSolveParams(opts, p.bias, ctx_.seed);
   const detail::NewtonParams np = detail::MakeNewtonParams(opts, p.bias);
   const int threads = ctx_.NumThreads();
   const detail::LevelPlan plan =
-      detail::PlanLevel(p, budget_, threads, heavy_rows_, opts.type == SolverType::kL2SvcDual);
+      detail::PlanLevel(p, budget, threads, heavy_rows_, opts.type == SolverType::kL2SvcDual);
   Log(ctx_,
       StrFormat("  cuda: %zu parents in %zu wave(s), largest %.1f MB", plan.parents.size(),
                 plan.n_waves(), plan.max_wave_bytes / 1e6),
@@ -696,6 +746,8 @@ void ResetGpuSolverStats() {
   std::lock_guard<std::mutex> lock(g_stats_mu);
   g_stats = GpuSolverStats{};
 }
+
+void InjectGpuOutOfMemory(int n) { g_inject_oom.store(n); }
 
 double MeasureGpuCopyBandwidthGBs() {
   if (CudaDeviceCount() == 0) return 0.0;

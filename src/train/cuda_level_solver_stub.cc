@@ -17,6 +17,7 @@ std::unique_ptr<LevelSolver> MakeCudaLevelSolver(const Context& ctx, std::int64_
 }
 GpuSolverStats GetGpuSolverStats() { return {}; }
 void ResetGpuSolverStats() {}
+void InjectGpuOutOfMemory(int) {}
 double MeasureGpuCopyBandwidthGBs() { return 0.0; }
 }  // namespace detail
 

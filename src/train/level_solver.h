@@ -89,9 +89,15 @@ struct GpuSolverStats {
   std::int64_t heavy_parents = 0;
   std::int64_t light_parents = 0;
   double upload_ms = 0;  ///< host-to-device copies of the waves
+  /// Levels solved again with half the wave budget after a device out-of-memory error.
+  std::int64_t oom_retries = 0;
 };
 GpuSolverStats GetGpuSolverStats();
 void ResetGpuSolverStats();
+/// Test hook: the next `n` waves of the CUDA level solver fail as if a device allocation had
+/// run out of memory (Error kOutOfMemory), so the budget-halving retry can be tested on any GPU.
+/// No effect without CUDA.
+void InjectGpuOutOfMemory(int n);
 /// Device-to-device copy bandwidth measured on the current device (GB/s counting read and
 /// write), the practical ceiling the solver's bandwidth is compared with; 0 without CUDA.
 double MeasureGpuCopyBandwidthGBs();

@@ -96,6 +96,26 @@ TEST(CudaLevelSolver, WavesUnderASmallBudgetGiveTheSameWeights) {
               ErrorCode::kOutOfMemory, {"--gpu-memory"});
 }
 
+// A device allocation that fails inside a wave (simulated) makes the solver redo the level with
+// half the wave budget; the weights are those of an undisturbed run. Persistent failures end in
+// an out-of-memory error that names the budget and the option to lower.
+TEST(CudaLevelSolver, OutOfMemoryInAWaveHalvesTheBudgetAndRetries) {
+  XMR_REQUIRE_GPU();
+  const RandomLevel lv = MakeLevel(29, 500, 120, {6, 2, 8, 3, 5, 4, 7, 1});
+  const LevelProblem p = lv.View();
+  SolverOptions opts;
+  const CscMatrix clean = MakeCudaLevelSolver(Gpu())->Solve(p, opts);
+  detail::ResetGpuSolverStats();
+  detail::InjectGpuOutOfMemory(2);
+  const CscMatrix retried = MakeCudaLevelSolver(Gpu())->Solve(p, opts);
+  EXPECT_EQ(detail::GetGpuSolverStats().oom_retries, 2);
+  ExpectSameWeights(clean, retried);
+  detail::InjectGpuOutOfMemory(1000);
+  ExpectError([&] { MakeCudaLevelSolver(Gpu())->Solve(p, opts); }, ErrorCode::kOutOfMemory,
+              {"cudaMallocAsync", "wave budget", "--gpu-memory", "--device cpu"});
+  detail::InjectGpuOutOfMemory(0);
+}
+
 TEST(CudaLevelSolver, LogisticRegressionIsRefusedOnExplicitCuda) {
   XMR_REQUIRE_GPU();
   const RandomLevel lv = MakeLevel(25, 100, 40, {3, 3});
