@@ -447,8 +447,7 @@ class CudaLevelSolver final : public LevelSolver {
   DeviceKind device() const noexcept override { return DeviceKind::kCuda; }
 
  private:
-  CscMatrix SolveWithBudget(const LevelProblem& p, const SolverOptions& opts,
-                            std::int64_t budget);
+  CscMatrix SolveWithBudget(const LevelProblem& p, const SolverOptions& opts, std::int64_t budget);
   detail::WaveResult RunWave(const detail::WaveData& wave, const ls::SolveParams& sp,
                              const detail::NewtonParams& np, float threshold);
 
