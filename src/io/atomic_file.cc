@@ -92,15 +92,23 @@ class AtomicFileWriter::StreamBuf : public std::streambuf {
 };
 
 AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), target_(path) {
+  // Allocated first: once the temporary exists, nothing may throw without removing it.
+  buf_ = std::make_unique<char[]>(kBufferBytes);
   const int own_fd = OwnDescriptor(path);
   bool in_place = path.compare(0, 5, "/dev/") == 0 || path.compare(0, 6, "/proc/") == 0;
   struct stat st;
+  bool replacing = false;  // a regular file exists at path: keep its permission bits
+  mode_t replaced_mode = 0;
   if (!in_place && ::stat(path.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode)) {
       in_place = true;
-    } else if (char* real = ::realpath(path.c_str(), nullptr)) {
-      target_ = real;
-      std::free(real);
+    } else {
+      replacing = true;
+      replaced_mode = st.st_mode & 0777;
+      if (char* real = ::realpath(path.c_str(), nullptr)) {
+        target_ = real;
+        std::free(real);
+      }
     }
   }
   if (own_fd >= 0) {
@@ -131,14 +139,23 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), targe
     }
   } else {
     temp_path_ = target_ + ".tmp." + std::to_string(::getpid());
-    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A fresh file, never one found under the temporary name: O_EXCL | O_NOFOLLOW do not write
+    // through a symlink planted there (e.g. in a shared directory); a stale temporary left by
+    // an earlier process with our pid is removed (unlink removes a link, not its target).
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    fd_ = ::open(temp_path_.c_str(), flags, 0644);
+    if (fd_ < 0 && errno == EEXIST && ::unlink(temp_path_.c_str()) == 0) {
+      fd_ = ::open(temp_path_.c_str(), flags, 0644);
+    }
     if (fd_ < 0) {
       const int err = errno;
       throw Error(ErrorCode::kIoError,
                   path_ + ": cannot create file (" + temp_path_ + "): " + std::strerror(err));
     }
+    // The new file keeps the permissions of the one it replaces (as sed -i does): a private
+    // 0600 file must not become readable by others because it was saved again.
+    if (replacing && ::fchmod(fd_, replaced_mode) != 0) Fail("fchmod", errno);
   }
-  buf_ = std::make_unique<char[]>(kBufferBytes);
 }
 
 AtomicFileWriter::~AtomicFileWriter() {

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -52,6 +53,26 @@ struct Header {
 static_assert(sizeof(Header) == kHeaderBytes, "xmb header must be 64 bytes");
 
 [[noreturn]] void Corrupt(const std::string& msg) { throw Error(ErrorCode::kCorruption, msg); }
+
+// Reads the n values of a payload array. The size of a compressed file says nothing about its
+// payload, so there an array grows as its bytes arrive (64 MiB at a time): a header declaring
+// more than the data holds is reported as a truncated file instead of being allocated.
+// `expected`: the file size the header implies, for the message.
+template <typename T>
+void ReadArray(detail::InputStream* in, std::size_t n, std::int64_t expected, std::vector<T>* out) {
+  constexpr std::size_t kChunk = (std::size_t{64} << 20) / sizeof(T);
+  const std::size_t step = in->compression() == detail::Compression::kNone ? n : kChunk;
+  out->clear();
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t k = std::min(n - done, step);
+    out->resize(done + k);
+    if (in->Read(out->data() + done, k * sizeof(T)) != k * sizeof(T)) {
+      Corrupt(in->path() + ": xmb data ends after " + std::to_string(in->position()) +
+              " bytes, header implies " + std::to_string(expected) + " (truncated file)");
+    }
+    done += k;
+  }
+}
 
 // Rows of `a` are valid for writing; messages count rows from `first_row`.
 void CheckRows(const CsrView& a, std::int64_t first_row) {
@@ -167,7 +188,12 @@ detail::XmbStreamWriter::XmbStreamWriter(const std::string& path, Index cols,
       impl_->out.temp_path().empty() ? std::string() : impl_->out.temp_path() + ".values";
   XMR_EXPECTS(!scratch.empty(), ErrorCode::kInvalidArgument,
               path + ": an .xmb file cannot be streamed to a device or FIFO");
-  impl_->scratch = ::open(scratch.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // Exclusive and not through a symlink planted under the name (as AtomicFileWriter's temporary).
+  const int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  impl_->scratch = ::open(scratch.c_str(), flags, 0600);
+  if (impl_->scratch < 0 && errno == EEXIST && ::unlink(scratch.c_str()) == 0) {
+    impl_->scratch = ::open(scratch.c_str(), flags, 0600);
+  }
   if (impl_->scratch < 0) {
     throw Error(ErrorCode::kIoError,
                 scratch + ": cannot create scratch file: " + std::strerror(errno));
@@ -268,12 +294,9 @@ CsrMatrix ReadBinaryCsr(const std::string& path) {
   CsrMatrix m;
   m.rows = static_cast<Index>(h.rows);
   m.cols = static_cast<Index>(h.cols);
-  m.indptr.resize(static_cast<std::size_t>(h.rows) + 1);
-  m.indices.resize(static_cast<std::size_t>(h.nnz));
-  m.data.resize(static_cast<std::size_t>(h.nnz));
-  in.ReadExact(m.indptr.data(), m.indptr.size() * sizeof(Offset), "xmb indptr");
-  in.ReadExact(m.indices.data(), m.indices.size() * sizeof(Index), "xmb indices");
-  in.ReadExact(m.data.data(), m.data.size() * sizeof(float), "xmb data");
+  ReadArray(&in, static_cast<std::size_t>(h.rows) + 1, expected, &m.indptr);
+  ReadArray(&in, static_cast<std::size_t>(h.nnz), expected, &m.indices);
+  ReadArray(&in, static_cast<std::size_t>(h.nnz), expected, &m.data);
   if (!in.AtEnd()) Corrupt(path + ": trailing bytes after the xmb payload");
   std::uint32_t crc = detail::Crc32(0, m.indptr.data(), m.indptr.size() * sizeof(Offset));
   crc = detail::Crc32(crc, m.indices.data(), m.indices.size() * sizeof(Index));
@@ -288,10 +311,14 @@ CsrMatrix ReadBinaryCsr(const std::string& path) {
     const Offset b = m.indptr[i], e = m.indptr[i + 1];
     if (e < b || e > h.nnz) Corrupt(path + ": xmb indptr not monotone at row " + std::to_string(i));
     for (Offset k = b; k < e; ++k) {
-      if (m.indices[k] < 0 || m.indices[k] >= m.cols ||
-          (k > b && m.indices[k] <= m.indices[k - 1])) {
-        Corrupt(path + ": xmb row " + std::to_string(i) +
-                ": column index out of range or not strictly increasing");
+      const Index j = m.indices[k];
+      if (j < 0 || j >= m.cols) {
+        Corrupt(path + ": xmb row " + std::to_string(i) + ": column index " + std::to_string(j) +
+                (j < 0 ? " < 0" : " >= cols " + std::to_string(m.cols)));
+      }
+      if (k > b && j <= m.indices[k - 1]) {
+        Corrupt(path + ": xmb row " + std::to_string(i) + ": column index " + std::to_string(j) +
+                " after " + std::to_string(m.indices[k - 1]) + " (not strictly increasing)");
       }
       if (!std::isfinite(m.data[k])) {
         Corrupt(path + ": xmb row " + std::to_string(i) + ": NaN/Inf value");

@@ -127,7 +127,7 @@ Dataset ReadSvmLightBody(BlockReader* reader, TextBlock* block, std::string_view
   if (opts.feature_base == 1) f.index_min = 1;
   if (opts.n_features > 0 && opts.feature_base >= 0) {
     f.index_limit = opts.n_features + opts.feature_base;
-    f.index_limit_name = opts.feature_base == 1 ? "n_features + 1 (1-based ids)" : "n_features";
+    f.index_limit_name = "n_features";
   } else {
     f.index_limit = max_id;
   }

@@ -166,8 +166,12 @@ class PieceParser {
                    field);
       }
       if (idx >= f_.index_limit) {
+        // 1-based ids run up to the dimension itself: say "7 > n_features 6 (1-based ids)".
+        const bool one_based = f_.index_min == 1;
         return Bad(std::string(f_.index_name) + " " + std::to_string(idx) +
-                       " >= " + f_.index_limit_name + " " + std::to_string(f_.index_limit),
+                       (one_based ? " > " : " >= ") + f_.index_limit_name + " " +
+                       std::to_string(f_.index_limit - f_.index_min) +
+                       (one_based ? " (1-based ids)" : ""),
                    field);
       }
       if (f_.sorted && idx <= prev) {
