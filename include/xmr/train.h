@@ -107,7 +107,9 @@ struct TrainReport {
 /// report: optional, owned by the caller; when not null it is overwritten with the run's
 /// timings and sizes (its previous contents are discarded). If the call throws, *report is
 /// left in an unspecified but valid state.
-/// @throws Error(kInvalidArgument) on shape mismatch / bad options, and when
+/// @throws Error(kInvalidArgument) on shape mismatch / bad options, when x or y breaks the CSR
+///         invariants (an id outside [0, cols), ids not strictly increasing in a row, a
+///         non-finite value; the message names the matrix, row and id), and when
 ///         opts.label_embedding.kind is not kPifa (label features are needed: use
 ///         TrainWithLabelFeatures); Error(kNotSupported) if ctx.device == kCuda and no CUDA
 ///         device is usable; Error(kOutOfMemory) if the declared dimensions need more memory

@@ -37,13 +37,13 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/log.h"        // for StrFormat
+#include "core/memory.h"     // for AvailableMemoryBytes
 #include "io/atomic_file.h"  // for AtomicFileWriter
 #include "io/zip.h"          // for Crc32
 #include "model/model_impl.h"
@@ -240,21 +240,6 @@ struct FileImage : detail::Storage {
   throw Error(ErrorCode::kCorruption, path + ": " + what);
 }
 
-std::uint64_t AvailableMemory() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::uint64_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return kb * 1024;
-  }
-  const long pages = sysconf(_SC_AVPHYS_PAGES);
-  const long page = sysconf(_SC_PAGESIZE);
-  if (pages > 0 && page > 0) return static_cast<std::uint64_t>(pages) * page;
-  return std::numeric_limits<std::uint64_t>::max();  // unknown: let the allocation decide
-}
-
 struct Section {
   std::uint32_t type, level;
   std::uint64_t offset, size;
@@ -311,9 +296,8 @@ class Loader {
                   path_ + ": model file format version 1 is no longer supported; retrain");
     }
     if (version < kOldestVersion || version > kVersion) {
-      Corrupt(path_,
-              StrFormat("unsupported format version %u (this build reads %u to %u)", version,
-                        kOldestVersion, kVersion));
+      Corrupt(path_, StrFormat("unsupported format version %u (this build reads %u to %u)", version,
+                               kOldestVersion, kVersion));
     }
     const std::uint32_t bom = Get<std::uint32_t>(At(12));
     if (bom != kByteOrderMark) {
@@ -442,7 +426,8 @@ class Loader {
   void ReadAttachment(const Section& s, std::size_t i,
                       std::vector<std::pair<std::string, std::string>>* out) const {
     if (s.type != kAttachmentSection) {
-      Corrupt(path_, StrFormat("section %zu is %s, expected an attachment", i, SectionName(s.type)));
+      Corrupt(path_,
+              StrFormat("section %zu is %s, expected an attachment", i, SectionName(s.type)));
     }
     VerifyCrc(s);
     if (s.size < 16) Corrupt(path_, StrFormat("attachment section %zu too small", i));
@@ -580,7 +565,7 @@ XLinearModel LoadModel(const std::string& path, LoadMode mode) {
     // Small files cannot exhaust memory; skip reading /proc/meminfo for them.
     const std::uint64_t avail = size < (std::uint64_t{1} << 26)
                                     ? std::numeric_limits<std::uint64_t>::max()
-                                    : AvailableMemory();
+                                    : AvailableMemoryBytes();
     XMR_EXPECTS(size <= avail, ErrorCode::kOutOfMemory,
                 StrFormat("%s: loading the model needs %llu bytes but only %llu are available "
                           "(try LoadMode::kMmap / --mmap)",

@@ -171,6 +171,16 @@ std::unique_ptr<ParentBlock> CpuLevelSolver::Gather(const LevelProblem& p, Index
     // of x.cols floats per label is fine); rows are not copied, only their feature ids when they
     // fit 16 bits (a quarter of X's size).
     blk.x = p.x;
+    const Offset base = n > 0 ? p.x.indptr[0] : 0;
+    if (base != 0) {
+      // A view into a larger matrix (row slice): rebase its offsets so that the 16-bit copy
+      // below is sized by the view's nonzeros, not by where they start.
+      blk.indptr.assign(p.x.indptr, p.x.indptr + n + 1);
+      for (Offset& o : blk.indptr) o -= base;
+      blk.x.indptr = blk.indptr.data();
+      blk.x.indices = p.x.indices + base;
+      blk.x.data = p.x.data + base;
+    }
     blk.n_features = d;
     blk.sqnorm.resize(n);
     for (Index i = 0; i < n; ++i) {
@@ -181,10 +191,7 @@ std::unique_ptr<ParentBlock> CpuLevelSolver::Gather(const LevelProblem& p, Index
       blk.sqnorm[i] = s;
     }
     if (d <= kMax16BitFeatures && n > 0) {
-      // Rows are addressed through x.indptr, which may not start at 0: same positions here.
-      blk.indices16.resize(p.x.indptr[n]);
-      std::copy(p.x.indices + p.x.indptr[0], p.x.indices + p.x.indptr[n],
-                blk.indices16.begin() + p.x.indptr[0]);
+      blk.indices16.assign(blk.x.indices, blk.x.indices + blk.x.indptr[n]);
     }
     return block;
   }

@@ -23,6 +23,16 @@ void CheckData(const CsrView& x, const CsrView& y) {
               "x has " + std::to_string(x.rows) + " rows but y has " + std::to_string(y.rows));
   XMR_EXPECTS(x.rows > 0, ErrorCode::kInvalidArgument, "no training instance (x has 0 rows)");
   XMR_EXPECTS(y.cols > 0, ErrorCode::kInvalidArgument, "no label (y has 0 columns)");
+  // One check, one error code, whichever entry point: ids past the declared dimensions,
+  // unsorted or repeated ids and non-finite values are the caller's invalid argument (the
+  // message names the matrix, the row and the id).
+  for (const auto& [m, what] : {std::make_pair(&x, "x"), std::make_pair(&y, "y")}) {
+    try {
+      Validate(*m, std::string("training ") + what);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::kInvalidArgument, e.what());
+    }
+  }
 }
 
 // Indexing and training keep dense per-thread buffers over the declared feature and label
