@@ -59,6 +59,9 @@ const char kUsage[] =
     "                       [--min-df 2] [--sublinear 1] [--tokenizer blank|unicode_word]\n"
     "                       [--word-ngrams 1-2] [--char-ngrams 3-3]\n"
     "                       [--debtags-sets word,char,both] [--predict-repeats 3] [--seed 0]\n"
+    "                       [--neg tfn|man|tfn+man] [--nr-splits 16] [--max-leaf-size 100]\n"
+    "                       [--cp 1] [--threshold 0.1]   (xmr training; flat shares cp, "
+    "threshold)\n"
     "  --quick            every 8th train/test row of each data set, 200 latency queries\n"
     "  --flat-sets        feature sets the flat one-vs-rest baseline runs on ('all' = --sets)\n"
     "  --methods          lf = xmr indexed on [PIFA | item-text TF-IDF] (search task only),\n"
@@ -145,6 +148,10 @@ struct Args {
   int word_min = 1, word_max = 2, char_min = 3, char_max = 3;
   unsigned long long seed = 0;
   bool quick = false, quiet = false;
+  // xmr training (the flat baseline shares the solver options): defaults = TrainOptions'.
+  std::string neg = "tfn";
+  int nr_splits = 16, max_leaf_size = 100;
+  float cp = 1.0f, threshold = 0.1f;
 };
 
 void ParseRange(const std::string& v, int* lo, int* hi) {
@@ -204,6 +211,16 @@ bool ParseArgs(int argc, char** argv, Args* a) {
         a->extra_beam = std::stoi(v);
       } else if (k == "--beam") {
         a->beam = std::stoi(v);
+      } else if (k == "--neg") {
+        a->neg = v;
+      } else if (k == "--nr-splits") {
+        a->nr_splits = std::stoi(v);
+      } else if (k == "--max-leaf-size") {
+        a->max_leaf_size = std::stoi(v);
+      } else if (k == "--cp") {
+        a->cp = std::stof(v);
+      } else if (k == "--threshold") {
+        a->threshold = std::stof(v);
       } else if (k == "--predict-repeats") {
         a->predict_repeats = std::stoi(v);
       } else if (k == "--min-df") {
@@ -781,7 +798,13 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
               static_cast<long long>(t.y_train.nnz()), static_cast<long long>(t.y_test.nnz()));
   std::vector<Row> rows;
   std::vector<std::string> notes;
-  const TrainOptions opts;
+  TrainOptions opts;
+  opts.negative_sampling = ParseNegativeSampling(a.neg);
+  opts.indexer.nr_splits = a.nr_splits;
+  opts.indexer.max_leaf_size = a.max_leaf_size;
+  opts.solver.cp = a.cp;
+  opts.solver.threshold = a.threshold;
+  opts.Validate();
   for (const std::string& set : a.sets) {
     Log(ctx, StrFormat("bench %s/%s: featurising", t.name.c_str(), set.c_str()));
     Featurised f = Featurise(t, set, a, ctx);
@@ -1035,18 +1058,22 @@ int main(int argc, char** argv) {
                   "\"min_df\":%lld,\"sublinear_tf\":%s,\"tokenizer\":\"%s\",\"word_ngrams\":\"%d-%"
                   "d\",\"char_wb_"
                   "ngrams\":\"%d-%d\","
-                  "\"sets\":\"%s\",\"beam\":%d,\"seed\":%llu",
+                  "\"sets\":\"%s\",\"beam\":%d,\"seed\":%llu,\"neg\":\"%s\",\"nr_splits\":%d,"
+                  "\"max_leaf_size\":%d,\"cp\":%g,\"threshold\":%g",
                   JsonEscape(CpuName()).c_str(), std::thread::hardware_concurrency(), a.threads,
                   a.quick ? "true" : "false", static_cast<long long>(a.min_df),
                   a.sublinear ? "true" : "false", a.unicode_words ? "unicode_word" : "blank",
-                  a.word_min, a.word_max, a.char_min, a.char_max, joined.c_str(), a.beam, a.seed));
+                  a.word_min, a.word_max, a.char_min, a.char_max, joined.c_str(), a.beam, a.seed,
+                  JsonEscape(a.neg).c_str(), a.nr_splits, a.max_leaf_size, a.cp, a.threshold));
     std::printf(
         "machine: %u cores, %s; threads=%d%s; TF-IDF: word %d-%d-grams, char_wb %d-%d-grams, "
-        "min_df %lld, sublinear_tf %d, tokenizer %s; xmr: default TrainOptions, beam %d, top-100\n",
+        "min_df %lld, sublinear_tf %d, tokenizer %s; xmr: neg %s, nr_splits %d, max_leaf_size %d, "
+        "cp %g, threshold %g, beam %d, top-100\n",
         std::thread::hardware_concurrency(), CpuName().c_str(), a.threads,
         a.quick ? " (--quick: every 8th row)" : "", a.word_min, a.word_max, a.char_min, a.char_max,
         static_cast<long long>(a.min_df), a.sublinear ? 1 : 0,
-        a.unicode_words ? "unicode_word" : "blank", a.beam);
+        a.unicode_words ? "unicode_word" : "blank", a.neg.c_str(), a.nr_splits, a.max_leaf_size,
+        a.cp, a.threshold, a.beam);
 
     std::vector<LatencyRow> latency;
     if (Contains(a.tasks, "related") || Contains(a.tasks, "search")) {
