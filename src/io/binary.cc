@@ -55,15 +55,17 @@ static_assert(sizeof(Header) == kHeaderBytes, "xmb header must be 64 bytes");
 [[noreturn]] void Corrupt(const std::string& msg) { throw Error(ErrorCode::kCorruption, msg); }
 
 // Reads the n values of a payload array. The size of a compressed file says nothing about its
-// payload, so there an array grows as its bytes arrive (64 MiB at a time): a header declaring
-// more than the data holds is reported as a truncated file instead of being allocated.
-// `expected`: the file size the header implies, for the message.
+// payload, so there an array grows as its bytes arrive (by what was read so far, 64 KiB to
+// 64 MiB at a time): a header declaring more than the data holds is reported as a truncated
+// file instead of being allocated. `expected`: the file size the header implies (messages).
 template <typename T>
 void ReadArray(detail::InputStream* in, std::size_t n, std::int64_t expected, std::vector<T>* out) {
-  constexpr std::size_t kChunk = (std::size_t{64} << 20) / sizeof(T);
-  const std::size_t step = in->compression() == detail::Compression::kNone ? n : kChunk;
+  constexpr std::size_t kMinChunk = (std::size_t{64} << 10) / sizeof(T);
+  constexpr std::size_t kMaxChunk = (std::size_t{64} << 20) / sizeof(T);
+  const bool plain = in->compression() == detail::Compression::kNone;
   out->clear();
   for (std::size_t done = 0; done < n;) {
+    const std::size_t step = plain ? n : std::clamp(done, kMinChunk, kMaxChunk);
     const std::size_t k = std::min(n - done, step);
     out->resize(done + k);
     if (in->Read(out->data() + done, k * sizeof(T)) != k * sizeof(T)) {

@@ -132,9 +132,10 @@ void ParseDescr(NpyHeader* h, const std::string& where) {
   }
   bool ok = d.size() >= 2;
   int n = 0;
+  // At most 8 digits: an item size below 10^8 bytes, so neither n nor 4 n ('U') overflows.
   for (std::size_t i = 1; ok && i < d.size(); ++i) {
-    ok = d[i] >= '0' && d[i] <= '9' && n < 100000000;
-    n = n * 10 + (d[i] - '0');
+    ok = d[i] >= '0' && d[i] <= '9' && n < 10000000;
+    if (ok) n = n * 10 + (d[i] - '0');
   }
   if (ok) {
     h->kind = d[0];

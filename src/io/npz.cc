@@ -6,6 +6,7 @@
 #include <numeric>
 #include <utility>
 
+#include "core/memory.h"  // for AvailableMemoryBytes
 #include "io/atomic_file.h"
 #include "io/formats.h"
 #include "io/npy.h"
@@ -29,8 +30,9 @@ const ZipEntry& Entry(const ZipReader& zip, const std::string& name) {
   return *e;
 }
 
-// Sorts the indices of every major slice that is not strictly increasing and sums duplicates.
-void Canonicalize(NpzSparse* m, Index n_major) {
+// Sorts the indices of every major slice that is not strictly increasing and sums duplicates
+// (a sum beyond the float32 range is an error naming `path`).
+void Canonicalize(NpzSparse* m, Index n_major, const std::string& path) {
   bool canonical = true;
   for (Index i = 0; i < n_major && canonical; ++i) {
     for (Offset k = m->indptr[i] + 1; k < m->indptr[i + 1]; ++k) {
@@ -54,6 +56,11 @@ void Canonicalize(NpzSparse* m, Index n_major) {
     for (const auto& [idx, val] : slice) {
       if (out > slice_start && m->indices[out - 1] == idx) {
         m->data[out - 1] += val;
+        if (!std::isfinite(m->data[out - 1])) {
+          Corrupt(path + ": data.npy: the duplicate entries of " + (m->csc ? "column " : "row ") +
+                  std::to_string(i) + " at index " + std::to_string(idx) +
+                  " sum beyond the float32 range");
+        }
       } else {
         m->indices[out] = idx;
         m->data[out] = val;
@@ -65,6 +72,23 @@ void Canonicalize(NpzSparse* m, Index n_major) {
   }
   m->indices.resize(out);
   m->data.resize(out);
+}
+
+// A file read in the other orientation is transposed into pointers over its minor dimension,
+// which a small file may declare huge (a 2 x 2^30 CSR file read as CSC needs 16 GiB): refuse
+// the conversion when it cannot fit in memory instead of failing half-way.
+void CheckConversionFits(const std::string& path, const NpzSparse& m) {
+  const Index n_minor = m.csc ? m.rows : m.cols;
+  const std::uint64_t need = (static_cast<std::uint64_t>(n_minor) + 1) * 2 * sizeof(Offset) +
+                             m.indices.size() * (sizeof(Index) + sizeof(float));
+  const std::uint64_t avail = AvailableMemoryBytes();
+  if (need > avail) {
+    throw Error(ErrorCode::kOutOfMemory,
+                path + ": reading the " + (m.csc ? "csc" : "csr") + " matrix (" +
+                    std::to_string(m.rows) + " x " + std::to_string(m.cols) + ") as " +
+                    (m.csc ? "CSR" : "CSC") + " needs " + std::to_string(need) + " bytes, only " +
+                    std::to_string(avail) + " are available");
+  }
 }
 
 }  // namespace
@@ -162,13 +186,14 @@ NpzSparse ReadNpzSparse(const ZipReader& zip) {
       }
     }
   }
-  Canonicalize(&m, n_major);
+  Canonicalize(&m, n_major, path);
   return m;
 }
 
 CsrMatrix ReadNpzCsrFrom(const ZipReader& zip) {
   NpzSparse m = ReadNpzSparse(zip);
   if (m.csc) {
+    CheckConversionFits(zip.path(), m);
     const CscView v{m.rows, m.cols, m.indptr.data(), m.indices.data(), m.data.data()};
     return CscToCsr(v);
   }
@@ -258,6 +283,7 @@ CsrMatrix ReadNpzCsr(const std::string& path) {
 CscMatrix ReadNpzCsc(const std::string& path) {
   detail::NpzSparse m = detail::ReadNpzSparse(detail::ZipReader(path));
   if (!m.csc) {
+    detail::CheckConversionFits(path, m);
     const CsrView v{m.rows, m.cols, m.indptr.data(), m.indices.data(), m.data.data()};
     return CsrToCsc(v);
   }

@@ -278,7 +278,14 @@ InputStream::InputStream(const std::string& path) : impl_(std::make_unique<Impl>
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(s.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-  s.raw.resize(kRawBufferBytes);
+  // The buffer of on-disk bytes need not be larger than a regular file (small files are
+  // common, and the buffer is zeroed when allocated).
+  std::size_t raw_bytes = kRawBufferBytes;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    raw_bytes =
+        std::clamp<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, 4096, kRawBufferBytes);
+  }
+  s.raw.resize(raw_bytes);
   while (s.raw_len < 6 && !s.raw_eof) s.RefillRaw();
   s.compression = DetectCompression(s.raw.data(), s.raw_len, path);
   if (s.compression == Compression::kGzip) {
@@ -354,9 +361,12 @@ std::string ReadWholeFile(const std::string& path) {
   InputStream in(path);
   std::string out;
   std::size_t len = 0;
+  // Compressed: start near a typical expansion of the file and double (a small .gz file does
+  // not get 4 MiB to zero).
   std::size_t chunk = in.compression() == Compression::kNone
                           ? static_cast<std::size_t>(in.file_size()) + 1
-                          : std::size_t{4} << 20;
+                          : std::clamp<std::size_t>(4 * static_cast<std::size_t>(in.file_size()),
+                                                    std::size_t{64} << 10, std::size_t{4} << 20);
   while (true) {
     out.resize(len + chunk);
     const std::size_t got = in.Read(out.data() + len, chunk);
@@ -404,7 +414,13 @@ struct BlockReader::Impl {
     std::size_t scanned = len;  // buf[0, scanned) holds no '\n' (a carry never does)
     std::size_t cut = std::string::npos;
     while (!eof) {
-      const std::size_t want = std::max(opts.block_bytes, len + (len >> 1)) - len;
+      std::size_t want = std::max(opts.block_bytes, len + (len >> 1)) - len;
+      // A plain file's size is known: a small file gets a small buffer, not a whole block to
+      // allocate and zero (one more byte than is left, so that its end is seen in one read).
+      const std::int64_t left = in.file_size() - in.position();
+      if (compression == Compression::kNone && left > 0) {
+        want = std::min(want, static_cast<std::size_t>(left) + 1);
+      }
       buf.resize(len + want);
       const std::size_t got = in.Read(buf.data() + len, want);
       len += got;

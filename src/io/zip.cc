@@ -30,6 +30,8 @@ constexpr std::uint16_t kMax16 = 0xffffu;
 constexpr std::uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01
 constexpr std::size_t kInflateChunk = std::size_t{256} << 10;
 constexpr std::size_t kMaxIoCall = std::size_t{1} << 30;
+// Deflate's largest expansion: a 258-byte match per 2 bits (zlib FAQ).
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 std::uint16_t Get16(const unsigned char* p) { return static_cast<std::uint16_t>(p[0] | p[1] << 8); }
 std::uint32_t Get32(const unsigned char* p) {
@@ -123,6 +125,7 @@ void ByteSource::ReadAt(std::int64_t offset, void* buf, std::size_t n, const cha
             ", " + std::to_string(offset + static_cast<std::int64_t>(n)) + ") of a " +
             std::to_string(s.size) + "-byte file");
   }
+  if (n == 0) return;  // buf may be null (an empty vector's data())
   if (s.fd < 0) {
     std::memcpy(buf, s.mem.data() + offset, n);
     return;
@@ -145,9 +148,10 @@ void ByteSource::ReadAt(std::int64_t offset, void* buf, std::size_t n, const cha
 
 struct ZipEntryReader::Inflater {
   z_stream zs{};
-  std::vector<unsigned char> in = std::vector<unsigned char>(kInflateChunk);
+  std::vector<unsigned char> in;  // compressed bytes: kInflateChunk, or less for a small entry
   bool ended = false;
-  Inflater() {
+  explicit Inflater(std::uint64_t compressed_size)
+      : in(static_cast<std::size_t>(std::min<std::uint64_t>(compressed_size, kInflateChunk))) {
     // Negative window bits: raw deflate data, no zlib header (zip stores it that way).
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
       throw Error(ErrorCode::kOutOfMemory, "cannot initialise zlib inflate");
@@ -163,7 +167,7 @@ ZipEntryReader::ZipEntryReader(ByteSource src, const ZipEntry& e, std::uint64_t 
       in_pos_(data_offset),
       in_left_(e.compressed_size),
       remaining_(e.uncompressed_size) {
-  if (e.method == 8) inflater_ = std::make_unique<Inflater>();
+  if (e.method == 8) inflater_ = std::make_unique<Inflater>(e.compressed_size);
 }
 
 ZipEntryReader::ZipEntryReader(ZipEntryReader&&) noexcept = default;
@@ -185,7 +189,7 @@ void ZipEntryReader::Read(void* buf, std::size_t n) {
     while (done < n) {
       if (zs.avail_in == 0 && in_left_ > 0) {
         const std::size_t k =
-            static_cast<std::size_t>(std::min<std::uint64_t>(in_left_, kInflateChunk));
+            static_cast<std::size_t>(std::min<std::uint64_t>(in_left_, inflater_->in.size()));
         src_.ReadAt(static_cast<std::int64_t>(in_pos_), inflater_->in.data(), k, where_.c_str());
         in_pos_ += k;
         in_left_ -= k;
@@ -231,7 +235,7 @@ void ZipEntryReader::Finish() {
     while (true) {
       if (zs.avail_in == 0 && in_left_ > 0) {
         const std::size_t k =
-            static_cast<std::size_t>(std::min<std::uint64_t>(in_left_, kInflateChunk));
+            static_cast<std::size_t>(std::min<std::uint64_t>(in_left_, inflater_->in.size()));
         src_.ReadAt(static_cast<std::int64_t>(in_pos_), inflater_->in.data(), k, where_.c_str());
         in_pos_ += k;
         in_left_ -= k;
@@ -393,6 +397,13 @@ ZipEntryReader ZipReader::Open(const ZipEntry& e) const {
   }
   if (e.method == 0 && e.compressed_size != e.uncompressed_size) {
     Corrupt(where + ": stored entry with compressed size != uncompressed size");
+  }
+  // Readers size their arrays by the declared size: it must be one the data can hold (deflate
+  // expands at most 1032:1), not gigabytes promised by a few bytes.
+  if (e.method == 8 && e.uncompressed_size / kMaxDeflateRatio > e.compressed_size) {
+    Corrupt(where + ": the directory declares " + std::to_string(e.uncompressed_size) +
+            " bytes for " + std::to_string(e.compressed_size) +
+            " bytes of deflate data, more than deflate can expand to (1032:1)");
   }
   unsigned char h[30];
   src_.ReadAt(static_cast<std::int64_t>(e.local_header_offset), h, 30, where.c_str());

@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -84,15 +86,14 @@ std::int64_t GetInt(const Value& obj, const char* key, const std::string& path, 
     XMR_EXPECTS(!required, ErrorCode::kCorruption, path + ": missing \"" + key + "\"");
     return def;
   }
-  XMR_EXPECTS(
-      v->is_number() && v->number() == static_cast<double>(static_cast<std::int64_t>(v->number())),
-      ErrorCode::kCorruption, path + ": \"" + key + "\" is not an integer");
-  const auto i = static_cast<std::int64_t>(v->number());
-  XMR_EXPECTS(
-      i >= lo && i <= hi, ErrorCode::kCorruption,
-      StrFormat("%s: \"%s\" = %lld out of range [%lld, %lld]", path.c_str(), key,
-                static_cast<long long>(i), static_cast<long long>(lo), static_cast<long long>(hi)));
-  return i;
+  // Range first: converting a double beyond the int64 range (1e300) is undefined behaviour.
+  const double d = v->is_number() ? v->number() : 0.5;
+  XMR_EXPECTS(d == std::trunc(d), ErrorCode::kCorruption,
+              path + ": \"" + key + "\" is not an integer");
+  XMR_EXPECTS(d >= static_cast<double>(lo) && d <= static_cast<double>(hi), ErrorCode::kCorruption,
+              StrFormat("%s: \"%s\" = %s out of range [%lld, %lld]", path.c_str(), key,
+                        v->str().c_str(), static_cast<long long>(lo), static_cast<long long>(hi)));
+  return static_cast<std::int64_t>(d);
 }
 
 struct LevelParams {
@@ -260,6 +261,10 @@ XLinearModel ImportPecos(const std::string& dir) {
     CscMatrix w = ReadNpzCsc(w_path);
     const bool bias_row = lp.bias > 0.0f;
     const Index d = w.rows - (bias_row ? 1 : 0);
+    // Without a bias row, xmr adds one below: 2^31 - 1 feature rows would overflow the count.
+    XMR_EXPECTS(d < std::numeric_limits<Index>::max(), ErrorCode::kCorruption,
+                StrFormat("%s: %d feature rows, more than the 2^31 - 2 features xmr supports",
+                          w_path.c_str(), d));
     if (n_features < 0) n_features = lp.nr_features >= 0 ? static_cast<Index>(lp.nr_features) : d;
     XMR_EXPECTS(d == n_features && d >= 0, ErrorCode::kCorruption,
                 StrFormat("%s: %d rows, expected %d features%s", w_path.c_str(), w.rows, n_features,

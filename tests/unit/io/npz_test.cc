@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/test_util.h"
+#include "core/memory.h"  // for AvailableMemoryBytes
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/zip.h"
@@ -346,6 +348,81 @@ TEST(Npz, DamagedAndTruncatedArchives) {
   bad(stored.substr(0, cd + 10) + stored.substr(stored.size() - 22), {"bad.npz"});
 }
 
+// Found reviewing the reader for fuzz_npz, reproduced with it: duplicate entries are summed
+// (as scipy does), and two finite float32 values may sum to infinity, which the reader then
+// returned in a matrix it promises is finite.
+TEST(Npz, DuplicatesSummingBeyondFloat32AreCorruption) {
+  TempDir dir;
+  Entries e = SmallCsrEntries();
+  Replace(&e, "indices.npy", Npy("<i4", std::vector<std::int32_t>{1, 1, 1}));
+  Replace(&e, "data.npy", Npy("<f4", std::vector<float>{3e38f, 3e38f, 1}));
+  WriteZip(dir.File("dup.npz"), e);
+  ExpectError([&] { ReadNpzCsr(dir.File("dup.npz")); }, ErrorCode::kCorruption,
+              {"dup.npz", "data.npy", "row 0 at index 1", "sum beyond the float32 range"});
+}
+
+// Found reviewing the reader for fuzz_npz, reproduced with it: a deflate entry whose directory
+// record declares 4 GiB (a header for 2^30 - 34 int32 indices) but whose data is only that
+// header. Arrays are sized by the declared size, so a 700-byte file made the reader allocate
+// 4 GiB before inflating a byte of the array; deflate cannot expand more than 1032:1.
+TEST(Npz, DeflateEntryDeclaringMoreThanItsDataCanHold) {
+  TempDir dir;
+  const std::int64_t n = 1073741790;  // 128-byte header + 4 n bytes < 2^32
+  Entries e = SmallCsrEntries();
+  Replace(&e, "indices.npy", MakeNpyHeader("<i4", {n}));
+  WriteZip(dir.File("big.npz"), e, /*compressed=*/true);
+  std::string bytes = ReadBytes(dir.File("big.npz"));
+  const std::size_t central = bytes.find("PK\x01\x02");  // indices.npy is the first entry
+  ASSERT_EQ(bytes.compare(central + 46, 11, "indices.npy"), 0);
+  const std::uint32_t declared = static_cast<std::uint32_t>(128 + 4 * n);
+  std::memcpy(&bytes[central + 24], &declared, 4);
+  WriteBytes(dir.File("big.npz"), bytes);
+  ExpectError([&] { ReadNpzCsr(dir.File("big.npz")); }, ErrorCode::kCorruption,
+              {"big.npz: indices.npy", "declares 4294967288 bytes", "1032:1"});
+}
+
+// Found by fuzz_npz (minimised: format.npy alone with dtype '|S32147483646'): the item size of
+// a dtype was accumulated in an int past its bound (UBSan: signed integer overflow in
+// ParseDescr); a 'U' size of 9 digits also overflowed when converted to bytes (x 4).
+TEST(Npz, HugeDtypeItemSizesAreUnsupported) {
+  TempDir dir;
+  for (const std::string descr : {"|S32147483646", "<U999999999", "|S100000000"}) {
+    Entries e = SmallCsrEntries();
+    Replace(&e, "format.npy", MakeNpyHeader(descr, {}) + "csr");
+    WriteZip(dir.File("dtype.npz"), e);
+    ExpectError([&] { ReadNpzCsr(dir.File("dtype.npz")); }, ErrorCode::kCorruption,
+                {"dtype.npz: format.npy", "unsupported .npy dtype '" + descr + "'"});
+  }
+}
+
+// Found by fuzz_npz (minimised: 22 bytes, gzip-compressed): an empty zip archive, only its end
+// record. Reading its empty central directory from the decompressed copy in memory called
+// memcpy with the null data() of an empty vector (UBSan: null pointer passed as argument 1).
+TEST(Npz, EmptyArchiveInMemoryIsNotAnNpz) {
+  const std::string empty_zip("PK\x05\x06" + std::string(18, '\0'));
+  TempDir dir;
+  for (const std::string& bytes : {empty_zip, Gzip(empty_zip)}) {
+    WriteBytes(dir.File("empty.npz"), bytes);
+    ExpectError([&] { ReadNpzCsr(dir.File("empty.npz")); }, ErrorCode::kCorruption,
+                {"empty.npz", "not a scipy sparse .npz file (no 'format.npy' entry)"});
+  }
+}
+
+// Found by fuzz_npz: a CSR file of a few hundred bytes declaring 2 x 989,855,764 read as CSC
+// is transposed into column pointers (7.9 GB here). That is the conversion asked for; the
+// reader refuses it when it cannot fit in memory instead of dying half-way. The fuzz harnesses
+// skip such conversions (tests/fuzz/npz_shape.h).
+TEST(Npz, ConversionThatCannotFitIsOutOfMemory) {
+  const Index cols = std::numeric_limits<Index>::max();
+  const std::uint64_t need = (static_cast<std::uint64_t>(cols) + 1) * 16;  // 32 GiB
+  if (AvailableMemoryBytes() >= need) GTEST_SKIP() << "more than 32 GiB of memory available";
+  TempDir dir;
+  WriteNpz(dir.File("wide.npz"), CsrMatrix::Zeros(2, cols).view());
+  EXPECT_EQ(ReadNpzCsr(dir.File("wide.npz")).cols, cols);  // no conversion needed
+  ExpectError([&] { ReadNpzCsc(dir.File("wide.npz")); }, ErrorCode::kOutOfMemory,
+              {"wide.npz", "csr matrix (2 x 2147483647) as CSC needs", "available"});
+}
+
 // ----- xmb ------------------------------------------------------------------------------------
 
 TEST(Binary, RoundTripSlicesAndEmpty) {
@@ -398,6 +475,23 @@ TEST(Binary, DamageIsDetected) {
   const std::string xz = Xz(good);
   WriteBytes(dir.File("t.xmb.xz"), xz.substr(0, xz.size() - 10));
   ExpectError([&] { ReadBinaryCsr(dir.File("t.xmb.xz")); }, ErrorCode::kCorruption, {"xz"});
+}
+
+// Found by fuzz_binary: a gzip-compressed header with valid checksums that declares 2^24 rows
+// and 2^38 nonzeros, and no payload. A compressed file's size cannot be checked against the
+// header, so the reader must find the data missing before allocating the 1 TiB declared.
+TEST(Binary, CompressedHeaderDeclaringHugeArraysIsTruncated) {
+  static const unsigned char kHeader[64] = {
+      0x58, 0x4d, 0x52, 0x4d, 0x41, 0x54, 0x30, 0x31, 0x04, 0x03, 0x02, 0x01, 0x01,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x27, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x17, 0xc9, 0x60, 0x16,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  TempDir dir;
+  const std::string path = dir.File("huge.xmb.gz");
+  WriteBytes(path, Gzip(std::string(reinterpret_cast<const char*>(kHeader), sizeof(kHeader))));
+  ExpectError([&] { ReadBinaryCsr(path); }, ErrorCode::kCorruption,
+              {"huge.xmb.gz", "xmb data ends after 64 bytes", "truncated file"});
 }
 
 TEST(Binary, WriterRejectsInvalidMatrices) {

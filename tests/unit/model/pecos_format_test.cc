@@ -182,5 +182,43 @@ TEST(Pecos, ImportErrorsNameTheFile) {
   expect_error(ErrorCode::kIoError, dir);
 }
 
+// Found reviewing ImportPecos for fuzz_pecos, reproduced with it: an integer field holding a
+// number beyond the int64 range was converted before its range was checked (undefined behaviour;
+// UBSan: "1e+300 is outside the range of representable values of type 'long'").
+TEST(Pecos, IntegerFieldsBeyondInt64AreCorruption) {
+  const XLinearModel m = RandomModel(5, 1.0f, {3, 8});
+  TempDir tmp;
+  const std::string dir = tmp.File("bigint");
+  ExportPecos(m, dir);
+  WriteBytes(dir + "/ranker/param.json", "{\"model\": \"HierarchicalMLModel\", \"depth\": 1e300}");
+  testing_util::ExpectError([&] { ImportPecos(dir); }, ErrorCode::kCorruption,
+                            {"ranker/param.json", "\"depth\" = 1e300 out of range [1, 1000]"});
+  ExportPecos(m, dir);
+  WriteBytes(dir + "/ranker/0.model/param.json",
+             "{\"model\": \"MLModel\", \"bias\": 1.0, \"nr_features\": -1e19}");
+  testing_util::ExpectError([&] { ImportPecos(dir); }, ErrorCode::kCorruption,
+                            {"0.model/param.json", "\"nr_features\" = -1e19 out of range"});
+  WriteBytes(dir + "/ranker/0.model/param.json",
+             "{\"model\": \"MLModel\", \"bias\": 1.0, \"pred_kwargs\": {\"only_topk\": 2.5}}");
+  testing_util::ExpectError([&] { ImportPecos(dir); }, ErrorCode::kCorruption,
+                            {"0.model/param.json", "\"only_topk\" is not an integer"});
+  RemoveTree(dir);
+}
+
+// Found reviewing ImportPecos, reproduced with fuzz_pecos (two edited files): a model without bias
+// whose W has 2^31 - 1 rows and whose level parameters omit nr_features. xmr appends a bias row to
+// W, and the row count overflowed (UBSan: "signed integer overflow: 2147483647 + 1").
+TEST(Pecos, MaximalRowCountWithoutBiasIsCorruption) {
+  const XLinearModel m = RandomModel(6, 0.0f, {2, 5});
+  TempDir tmp;
+  const std::string dir = tmp.File("maxrows");
+  ExportPecos(m, dir);
+  WriteBytes(dir + "/ranker/0.model/param.json", "{\"model\": \"MLModel\", \"bias\": 0.0}");
+  WriteNpz(dir + "/ranker/0.model/W.npz", CscMatrix{2147483647, 2, {0, 0, 0}, {}, {}}.view());
+  testing_util::ExpectError([&] { ImportPecos(dir); }, ErrorCode::kCorruption,
+                            {"0.model/W.npz", "2147483647 feature rows"});
+  RemoveTree(dir);
+}
+
 }  // namespace
 }  // namespace xmr
