@@ -95,7 +95,10 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path), targe
   // Allocated first: once the temporary exists, nothing may throw without removing it.
   buf_ = std::make_unique<char[]>(kBufferBytes);
   const int own_fd = OwnDescriptor(path);
-  bool in_place = path.compare(0, 5, "/dev/") == 0 || path.compare(0, 6, "/proc/") == 0;
+  // Devices, FIFOs and /proc files are written in place (never created: a missing /dev/x is an
+  // error); a regular file anywhere else, /dev/shm (a tmpfs) included, gets temporary + rename.
+  bool in_place = (path.compare(0, 5, "/dev/") == 0 && path.compare(0, 9, "/dev/shm/") != 0) ||
+                  path.compare(0, 6, "/proc/") == 0;
   struct stat st;
   bool replacing = false;  // a regular file exists at path: keep its permission bits
   mode_t replaced_mode = 0;

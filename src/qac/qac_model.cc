@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,6 +115,10 @@ class OptionReader {
     const double d = std::strtod(v->c_str(), &end);
     XMR_EXPECTS(!v->empty() && end == v->c_str() + v->size() && std::isfinite(d),
                 ErrorCode::kCorruption, what_ + ": bad value of " + key + ": " + *v);
+    // Converting an out-of-range double is undefined behaviour: check the range first.
+    XMR_EXPECTS(d >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+                    d <= static_cast<double>(std::numeric_limits<T>::max()),
+                ErrorCode::kCorruption, what_ + ": value of " + key + " out of range: " + *v);
     *out = static_cast<T>(d);
   }
   void Bool(const std::string& key, bool* out) const {

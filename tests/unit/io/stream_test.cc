@@ -347,6 +347,14 @@ TEST(AtomicFileWriter, SymlinksKeepTheLinkAndDevicesAreWrittenInPlace) {
   WritePredictionText("/dev/null", p.view());
   ExpectError([&] { AtomicFileWriter w("/dev/no_such_device_xmr"); }, ErrorCode::kIoError,
               {"/dev/no_such_device_xmr"});
+  // /dev/shm is a tmpfs of regular files: a new file there is created atomically like anywhere
+  // else (it was once taken for a device and refused).
+  if (std::filesystem::is_directory("/dev/shm")) {
+    const std::string shm = "/dev/shm/xmr_atomic_" + std::to_string(::getpid());
+    detail::WriteFileAtomic(shm, "in shm");
+    EXPECT_EQ(ReadBytes(shm), "in shm");
+    std::filesystem::remove(shm);
+  }
 }
 
 // Runs `body` in a child process whose descriptor `fd` is a file truncated and opened for

@@ -481,6 +481,20 @@ TEST(QacModelPrior, OldFormatModelLoadsWithoutPrior) {
   ExpectError([&] { QacModel::Load(dir.File("junk.xmr")); }, ErrorCode::kCorruption, {});
 }
 
+// Found by fuzz_model: a numeric option beyond its type's range (kmeans.max_leaf_size=9e9) was
+// converted with static_cast, undefined behaviour; it is now corruption naming the option.
+TEST(QacModel, OptionValueOutOfRangeIsCorruption) {
+  const QacDataset d = SyntheticData();
+  TempDir dir;
+  const QacModel m = QacModel::Train(d, PriorOptions(QacIndexerKind::kHybrid, 0.9f), Quiet(2));
+  const std::string& opts = *m.model().Attachment(kQacAttachment);
+  for (const char* line : {"kmeans.max_leaf_size=9e9\n", "prior_candidates=-3e10\n"}) {
+    SaveModel(m.model().WithAttachment(kQacAttachment, opts + line), dir.File("range.xmr"));
+    ExpectError([&] { QacModel::Load(dir.File("range.xmr")); }, ErrorCode::kCorruption,
+                {"out of range"});
+  }
+}
+
 TEST(QacModelPrior, Errors) {
   const QacDataset d = SyntheticData();
   const Context ctx = Quiet(1);
