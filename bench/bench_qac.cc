@@ -51,7 +51,7 @@ const char kUsage[] =
     "                 [--latency-queries 5000] [--beam 10] [--prev-weight 1] [--decay 1]\n"
     "                 [--embedding text|pifa|pifa_text] [--trie-depth 3] [--hybrid-depth 2]\n"
     "                 [--leaf 100] [--nr-splits 16] [--solver-iter 100] [--seed 0]\n"
-    "                 [--save-dir DIR] [--prior-beta B] [--prior-candidates 50]\n"
+    "                 [--save-dir DIR] [--prior-beta B] [--prior-candidates 200]\n"
     "                 [--tune-beta 0,0.25,0.5,...] [--valid-fraction 0.1]\n"
     "  --max-train-pairs / --max-test-pairs  uniform samples of the pairs (0 = all)\n"
     "  --max-labels       keep the most frequent labels only (0 = all)\n"
@@ -66,6 +66,7 @@ const char kUsage[] =
     "                     library default, the validated value); with B > 0 each xmr method\n"
     "                     also gets a row 'METHOD/b0' (the same model with the prior off)\n"
     "  --prior-candidates labels re-ranked by the prior (QacModelOptions::prior_candidates)\n"
+    "  --tune-candidates  with --tune-beta: also sweep prior_candidates over this list\n"
     "  --tune-beta        validation mode: train every xmr method on the first (1 - F) of the\n"
     "                     train pairs (in pair order), evaluate each beta of the list on the\n"
     "                     last F (--valid-fraction) and print MRR@10 avg 1-8 per beta; the test\n"
@@ -94,8 +95,9 @@ struct Args {
   std::uint64_t seed = 0;
   std::string save_dir;
   double prior_beta = -1;  // < 0: QacModelOptions default
-  int prior_candidates = 50;
+  int prior_candidates = QacModelOptions::kDefaultPriorCandidates;
   std::vector<double> tune_beta;
+  std::vector<int> tune_candidates;  // --tune-candidates (empty: prior_candidates only)
   double valid_fraction = 0.1;
 };
 
@@ -150,6 +152,12 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     } else if (k == "--tune-beta") {
       for (const std::string& b : SplitComma(v))
         a->tune_beta.push_back(std::strtod(b.c_str(), nullptr));
+    } else if (k == "--tune-candidates") {
+      for (const std::string& c : SplitComma(v)) {
+        const long n = std::strtol(c.c_str(), nullptr, 10);
+        if (n < 1) return false;
+        a->tune_candidates.push_back(static_cast<int>(n));
+      }
     } else if (!need_num()) {
       return false;
     } else if (k == "--threads") {
@@ -290,7 +298,9 @@ int TuneBeta(const Args& args, const QacDataset& d, const QacModelOptions& base,
       "%lld examples (last %.0f%% of the train pairs), prior_candidates %d\n\n",
       fit.pairs.size(), static_cast<long long>(fit.size()), valid.pairs.size(),
       static_cast<long long>(valid.size()), 100 * args.valid_fraction, args.prior_candidates);
-  std::printf("| method | beta | MRR@10 avg 1-8 | S@1 | S@5 | S@10 |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "| method | beta / candidates | MRR@10 avg 1-8 | S@1 | S@5 | S@10 "
+      "|\n|---|---|---|---|---|---|\n");
   for (const std::string& method : args.methods) {
     if (method == "mpc") {
       // Most-popular completion with the fit-part counts, for reference.
@@ -308,13 +318,18 @@ int TuneBeta(const Args& args, const QacDataset& d, const QacModelOptions& base,
     Log(ctx, "tune: training " + method + " on the fit part");
     const QacModel m = QacModel::Train(d.labels, fit, mo, ctx);
     const PredictOptions po = DefaultPredictOptions(m.model());
-    for (double beta : args.tune_beta) {
-      const QacModel mb = m.WithPrior(static_cast<float>(beta), args.prior_candidates);
-      const QacMetrics r =
-          EvaluateQac(valid, mb.CompleteAll(valid, po, ctx), d.labels, mopt, args.threads);
-      std::printf("| %s | %g | %.4f | %.4f | %.4f | %.4f |\n", method.c_str(), beta, r.averaged.mrr,
-                  r.averaged.success[0], r.averaged.success[1], r.averaged.success[2]);
-      std::fflush(stdout);
+    std::vector<int> candidates = args.tune_candidates;
+    if (candidates.empty()) candidates.push_back(args.prior_candidates);
+    for (int cand : candidates) {
+      for (double beta : args.tune_beta) {
+        const QacModel mb = m.WithPrior(static_cast<float>(beta), cand);
+        const QacMetrics r =
+            EvaluateQac(valid, mb.CompleteAll(valid, po, ctx), d.labels, mopt, args.threads);
+        std::printf("| %s | %g / %d | %.4f | %.4f | %.4f | %.4f |\n", method.c_str(), beta, cand,
+                    r.averaged.mrr, r.averaged.success[0], r.averaged.success[1],
+                    r.averaged.success[2]);
+        std::fflush(stdout);
+      }
     }
   }
   return 0;
