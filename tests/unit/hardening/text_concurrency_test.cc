@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/qac_log.h"
 #include "common/test_util.h"
 #include "text_corpus.h"
 #include "xmr/predict.h"
@@ -117,22 +118,6 @@ TEST(TextModelConcurrency, SixteenThreadsShareOneModel) {
 
 // ----- QAC --------------------------------------------------------------------------------------
 
-// Sessions: a fruit query, then a follow-up about the same fruit (so the previous query matters).
-std::vector<std::string> SessionLog(int n_sessions, unsigned seed) {
-  const std::vector<std::string> topics = {"apple", "banana", "cherry", "grape",
-                                           "lemon", "mango",  "peach",  "plum"};
-  const std::vector<std::string> heads = {"price of ", "pie with ", "pictures of ", "best "};
-  std::mt19937 rng(seed);
-  std::vector<std::string> rows;
-  for (int s = 0; s < n_sessions; ++s) {
-    const std::string& t = topics[rng() % topics.size()];
-    rows.push_back(t);
-    rows.push_back(heads[rng() % heads.size()] + t);
-    rows.push_back("separator " + std::to_string(rng() % 3));
-  }
-  return rows;
-}
-
 struct QacFixture {
   QacDataset data;
   QacModel model;
@@ -145,7 +130,7 @@ const QacFixture& SharedQac() {
     o.pair_rule = PairRule::kDistinct;
     o.skip_header = false;
     o.train_fraction = 0.8;
-    q.data = BuildQacDataset(SessionLog(250, 5), o);
+    q.data = BuildQacDataset(testing_util::SyntheticQacLog(250, 5), o);
     QacModelOptions mo;
     mo.kmeans.nr_splits = 2;
     mo.kmeans.max_leaf_size = 4;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/qac_log.h"
 #include "common/test_util.h"
 #include "xmr/error.h"
 #include "xmr/qac.h"
@@ -33,31 +34,12 @@ std::string TrecPath() {
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// A synthetic session log: a topic query is followed by one of its topic's follow-ups, which
-// start with a handful of shared letters, so the previous query decides among the completions
-// of a short prefix. Deterministic.
-std::vector<std::string> SyntheticLog(int n_sessions, unsigned seed) {
-  const std::vector<std::string> topics = {"apple", "banana", "cherry", "grape", "lemon",
-                                           "mango", "peach",  "plum",   "kiwi",  "melon"};
-  const std::vector<std::string> heads = {"price of ", "pie with ", "pictures of ", "best ",
-                                          "benefits of "};
-  std::mt19937 rng(seed);
-  std::vector<std::string> rows;
-  for (int s = 0; s < n_sessions; ++s) {
-    const std::string& t = topics[rng() % topics.size()];
-    rows.push_back(t);
-    rows.push_back(heads[rng() % heads.size()] + t);
-    rows.push_back("separator " + std::to_string(rng() % 3));
-  }
-  return rows;
-}
-
 QacDataset SyntheticData() {
   QacDataOptions o;
   o.pair_rule = PairRule::kDistinct;
   o.skip_header = false;
   o.train_fraction = 0.8;
-  return BuildQacDataset(SyntheticLog(400, 7), o);
+  return BuildQacDataset(testing_util::SyntheticQacLog(400, 7), o);
 }
 
 QacModelOptions SmallOptions(QacIndexerKind kind) {
