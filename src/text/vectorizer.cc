@@ -20,6 +20,9 @@
 namespace xmr {
 namespace {
 
+// Largest idf Deserialize accepts (see there).
+constexpr float kMaxIdf = 1e6f;
+
 [[noreturn]] void Bad(const std::string& msg) {
   throw Error(ErrorCode::kInvalidArgument, "text vectorizer: " + msg);
 }
@@ -681,6 +684,12 @@ TextVectorizer TextVectorizer::Deserialize(const std::string& s) {
       if (tab == std::string::npos || r.ec != std::errc() || r.ptr != l.data() + tab ||
           !std::isfinite(idf)) {
         Corrupt(StrFormat("line %d: expected '<idf>\\t<n-gram>'", lineno));
+      }
+      // A fitted idf is at most log(documents) + 1 (< 50); a huge one would overflow float
+      // tf-idf values (found by fuzz_vocab: idf 3.4e38 gave inf). Bound it far above any fit.
+      if (!(idf >= 0.0f && idf <= kMaxIdf)) {
+        Corrupt(StrFormat("line %d: idf %g outside [0, %g]", lineno, static_cast<double>(idf),
+                          static_cast<double>(kMaxIdf)));
       }
       std::string name = l.substr(tab + 1);
       if (!base.names.empty() && !(base.names.back() < name)) {

@@ -348,5 +348,27 @@ TEST(TextVectorizer, SerialisationKeepsCaseMappingAndTokenizer) {
               {"line 3", "case_mapping basic|unicode"});
 }
 
+// Found by fuzz_vocab: an idf of 3.4e38 (finite as a float) deserialised fine and made Transform
+// produce inf. Idf values outside [0, 1e6] are corruption naming the line.
+TEST(TextVectorizer, DeserializeRejectsIdfOutsideItsRange) {
+  const std::vector<std::string> corpus = {"apple pie", "apple tart", "cherry pie"};
+  const std::string good = TextVectorizer::Fit(corpus, {}, Quiet(1)).Serialize();
+  // The first vocabulary line follows the last header line ("base ...").
+  const std::size_t base_line = good.find("\nbase ");
+  ASSERT_NE(base_line, std::string::npos);
+  const std::size_t entry = good.find('\n', base_line + 1) + 1;
+  const std::size_t tab = good.find('\t', entry);
+  ASSERT_NE(tab, std::string::npos);
+  for (const char* idf : {"3.4028235e38", "-1", "1e7"}) {
+    std::string bad = good;
+    bad.replace(entry, tab - entry, idf);
+    ExpectError([&] { TextVectorizer::Deserialize(bad); }, ErrorCode::kCorruption,
+                {"idf", "outside [0, 1e+06]"});
+  }
+  std::string ok = good;
+  ok.replace(entry, tab - entry, "1000000");
+  EXPECT_NO_THROW(TextVectorizer::Deserialize(ok));
+}
+
 }  // namespace
 }  // namespace xmr
