@@ -76,21 +76,28 @@ void PutKMeans(const std::string& key, const IndexerOptions& k, std::string* s) 
                   k.kmeans_max_iter, key.c_str(), k.spherical);
 }
 
-// Key-value lines -> map; throws kCorruption on a line without '='.
-std::map<std::string, std::string> ParseLines(const std::string& text, const std::string& what) {
-  std::map<std::string, std::string> kv;
+// Calls fn(line) for every '\n'-separated line of text (a last line without '\n' included).
+template <typename Fn>
+void ForEachLine(const std::string& text, Fn&& fn) {
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t nl = text.find('\n', start);
     if (nl == std::string::npos) nl = text.size();
-    const std::string line = text.substr(start, nl - start);
+    fn(text.substr(start, nl - start));
     start = nl + 1;
-    if (line.empty()) continue;
+  }
+}
+
+// Key-value lines -> map; throws kCorruption on a line without '='.
+std::map<std::string, std::string> ParseLines(const std::string& text, const std::string& what) {
+  std::map<std::string, std::string> kv;
+  ForEachLine(text, [&](const std::string& line) {
+    if (line.empty()) return;
     const std::size_t eq = line.find('=');
     XMR_EXPECTS(eq != std::string::npos, ErrorCode::kCorruption,
                 what + ": option line without '=': " + line.substr(0, 60));
     kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
+  });
   return kv;
 }
 
@@ -428,17 +435,11 @@ QacModel QacModel::WithPrior(float prior_beta, int prior_candidates) const {
   s->opts = o;
   // Keep the stored options in step (Save writes the attachment, Load reads the prior back).
   const std::string* head = s->model.Attachment(kQacAttachment);
-  std::string text = head == nullptr ? std::string() : *head;
   std::string kept;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    const std::string line = text.substr(start, nl - start);
-    start = nl + 1;
-    if (line.rfind("prior_beta=", 0) == 0 || line.rfind("prior_candidates=", 0) == 0) continue;
+  ForEachLine(head == nullptr ? std::string() : *head, [&](const std::string& line) {
+    if (line.rfind("prior_beta=", 0) == 0 || line.rfind("prior_candidates=", 0) == 0) return;
     kept += line + "\n";
-  }
+  });
   kept += StrFormat("prior_beta=%.9g\nprior_candidates=%d\n", static_cast<double>(prior_beta),
                     prior_candidates);
   s->model = s->model.WithAttachment(kQacAttachment, kept);
