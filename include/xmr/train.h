@@ -44,6 +44,15 @@ struct SolverOptions {
   float threshold = 0.1f;
   /// Keep at most this many weights per classifier, largest |w| first (0 = no cap).
   int max_nonzeros_per_label = 0;
+  /// Instance visiting order of the CPU backend's SVC solvers. false (default): the children of
+  /// a parent that matches every instance (the root level, a flat one-vs-rest model) train 16
+  /// at a time in lock step, one shared pseudo-random order per pass, so each instance is read
+  /// once for all 16 rather than once per label (several times faster when X does not fit the
+  /// cache); every other parent, and LR, as below. true: every classifier visits its instances
+  /// in PECOS's order (a std::mt19937 shuffle per label and pass), which reproduces PECOS's
+  /// weights bit for bit on the same platform. Both reach the same optimum to within eps; each
+  /// is deterministic for any thread count. The GPU backend always uses the lock-step order.
+  bool pecos_order = false;
   void Validate() const;
 };
 

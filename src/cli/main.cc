@@ -290,6 +290,8 @@ std::vector<OptionSpec> TrainOptionSpecs() {
       {"max-iter", "", "N", "solver passes", std::to_string(d.solver.max_iter)},
       {"threshold", "", "T", "prune weights with |w| below T", "0.1"},
       {"max-nonzeros", "", "N", "keep at most N weights per label (0 = all)", "0"},
+      {"pecos-order", "", "", "visit instances in PECOS's order (its weights bit for bit; slower)",
+       ""},
       {"neg", "", "NS", "negative sampling: tfn | man | tfn+man", "tfn"},
       {"man-beam", "", "N", "beam used for matcher-aware negatives",
        std::to_string(d.man_beam_size)},
@@ -346,6 +348,7 @@ TrainOptions ParseTrainOptions(const Args& args) {
   opts.solver.threshold = FloatOpt(args, "threshold", opts.solver.threshold, false);
   opts.solver.max_nonzeros_per_label =
       IntAtLeast(args, "max-nonzeros", opts.solver.max_nonzeros_per_label, 0);
+  opts.solver.pecos_order = args.Flag("pecos-order");
   opts.bias = FloatOpt(args, "bias", opts.bias, false);
   if (args.Has("neg")) {
     opts.negative_sampling = AsUsage([&] { return ParseNegativeSampling(args.Str("neg")); });

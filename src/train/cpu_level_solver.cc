@@ -9,10 +9,17 @@
 // Blocks of at most 65536 features store 16-bit feature ids (less memory traffic: instances
 // are visited in random order, so large blocks run from L3/memory).
 //
-// Scheduling: jobs = (parent, child) pairs, parents ordered by estimated cost (largest first).
-// The first job of a parent gathers its block (std::call_once); the last one to finish frees
-// it, so only about `threads` blocks are alive at a time. Every label's computation depends
-// only on its own inputs, so the result is bit-identical for any thread count.
+// Root-like parents (the matching column holds every instance: the root level, a flat model)
+// train their children kSharedRowsLanes at a time in lock step (shared_rows_cd.h): one read of
+// a row serves 16 labels, where one label at a time would stream all of X from memory once per
+// label and pass (CpuSolverConfig::shared_rows; SVC solvers).
+//
+// Scheduling: jobs = (parent, run of children): one child, or up to kSharedRowsLanes for a
+// root-like parent; parents ordered by estimated cost (largest first). The first job of a
+// parent gathers its block (std::call_once); the last one to finish frees it, so only about
+// `threads` blocks are alive at a time. Every label's computation depends only on its own inputs
+// and the fixed grouping of children into runs, so the result is bit-identical for any thread
+// count.
 #include "train/cpu_level_solver.h"
 
 #include <algorithm>
@@ -27,6 +34,7 @@
 #include "core/parallel.h"
 #include "train/dual_cd.h"
 #include "train/prune.h"
+#include "train/shared_rows_cd.h"
 #include "xmr/error.h"
 
 namespace xmr {
@@ -72,6 +80,7 @@ struct WorkerScratch {
   std::vector<Index> cand_rows;
   std::vector<float> cand_vals;
   std::vector<Index> prune_scratch;
+  SharedRowsScratch shared;
   // Diagnostics (verbose >= 2).
   std::int64_t problems = 0, passes = 0, visits = 0, updates = 0, unconverged = 0;
   int max_passes = 0;
@@ -277,18 +286,26 @@ CscMatrix CpuLevelSolver::Solve(const LevelProblem& p, const SolverOptions& opts
     order.push_back(k);
   }
   std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return cost[a] > cost[b]; });
-  std::vector<Index> job_parent, job_child;  // job -> parent, position among its children
+  // job -> parent, position of its first child among the parent's children, children in it.
+  std::vector<Index> job_parent, job_child, job_count;
   job_parent.reserve(n_nodes);
   job_child.reserve(n_nodes);
+  job_count.reserve(n_nodes);
+  const bool svc = opts.type == SolverType::kL2SvcDual || opts.type == SolverType::kL1SvcDual;
+  const bool shared_rows = cfg_.shared_rows && svc && !opts.pecos_order;
+  std::vector<ParentSlot> slots(n_parents);
   for (Index k : order) {
-    for (Index c = 0; c < child_ptr[k + 1] - child_ptr[k]; ++c) {
+    const Index nc = child_ptr[k + 1] - child_ptr[k];
+    const bool shared = shared_rows && p.matching.col(k).nnz == p.x.rows;
+    const Index run = shared ? kSharedRowsLanes : 1;
+    for (Index c = 0; c < nc; c += run) {
       job_parent.push_back(k);
       job_child.push_back(c);
+      job_count.push_back(std::min(run, nc - c));
+      ++slots[k].remaining;
     }
   }
 
-  std::vector<ParentSlot> slots(n_parents);
-  for (Index k = 0; k < n_parents; ++k) slots[k].remaining = child_ptr[k + 1] - child_ptr[k];
   const std::int64_t n_jobs = static_cast<std::int64_t>(job_parent.size());
   const int threads = ctx_.NumThreads();
   std::vector<WorkerScratch> scratch(NumWorkers(n_jobs, threads));
@@ -297,18 +314,96 @@ CscMatrix CpuLevelSolver::Solve(const LevelProblem& p, const SolverOptions& opts
   const bool has_bias = p.bias > 0;
   const PruneRule rule{opts.threshold, opts.max_nonzeros_per_label};
 
+  // A level can run for hours (a flat model: every label on every instance), so it reports its
+  // progress every kProgressEverySeconds; the driver logs the level's summary at its end.
+  constexpr double kProgressEverySeconds = 30.0;
+  const Timer level_timer;
+  std::atomic<std::int64_t> nodes_done{0};
+  std::atomic<double> next_progress{kProgressEverySeconds};
+  const std::int64_t total_nodes =
+      std::accumulate(job_count.begin(), job_count.end(), std::int64_t{0});
+  auto report_progress = [&](std::int64_t nodes) {
+    const std::int64_t done = nodes_done.fetch_add(nodes) + nodes;
+    if (ctx_.verbose < 1) return;
+    const double now = level_timer.Seconds();
+    double due = next_progress.load();
+    if (now < due || !next_progress.compare_exchange_strong(due, now + kProgressEverySeconds)) {
+      return;
+    }
+    const double rate = static_cast<double>(done) / now;
+    Log(ctx_, StrFormat("  ... %lld/%lld nodes of this level, %.0f s, %.1f nodes/s, about %.0f s "
+                        "left",
+                        static_cast<long long>(done), static_cast<long long>(total_nodes), now,
+                        rate, static_cast<double>(total_nodes - done) / rate));
+  };
+
+  // One child's candidate weights (ws.cand_*) -> its pruned column.
+  auto prune = [&](WorkerScratch& ws, Index l, float b) {
+    const SparseVecView cand{static_cast<Index>(ws.cand_rows.size()), ws.cand_rows.data(),
+                             ws.cand_vals.data()};
+    PruneWeights(cand, has_bias, b, d, rule, &out_rows[l], &out_vals[l], &ws.prune_scratch);
+  };
+
   ParallelFor(n_jobs, threads, [&](std::int64_t job, int worker) {
     WorkerScratch& ws = scratch[worker];
     const Index k = job_parent[job];
     const Index c = job_child[job];
     const Index* children = child_ids.data() + child_ptr[k];
-    const Index l = children[c];
     ParentSlot& slot = slots[k];
     std::call_once(slot.once, [&] {
       slot.block = Gather(p, k, children, child_ptr[k + 1] - child_ptr[k], &ws);
     });
     const ParentBlock& blk = *slot.block;
 
+    if (shared_rows && blk.n_match == p.x.rows && blk.n_rows == p.x.rows) {
+      // Root-like parent: children c .. c + lanes - 1 in lock step over every row.
+      const int lanes = static_cast<int>(job_count[job]);
+      SharedRowsProblem sp;
+      sp.x = blk.x;
+      if (!blk.indices16.empty()) sp.indices16 = blk.indices16.data();
+      sp.sqnorm = blk.sqnorm.data();
+      sp.lanes = lanes;
+      sp.pos_ptr = blk.pos_ptr.data() + c;
+      sp.pos_rows = blk.pos_rows.data();
+      sp.pos_cost = p.cost.cols != 0 ? blk.pos_cost.data() : nullptr;
+      lockstep::SolveParams params;
+      params.l2 = opts.type == SolverType::kL2SvcDual;
+      params.cp = opts.cp;
+      params.cn = opts.cn;
+      params.eps = opts.eps;
+      params.max_iter = opts.max_iter;
+      params.bias = has_bias ? static_cast<double>(p.bias) : 0.0;
+      params.seed = ctx_.seed;
+      params.parent = static_cast<std::uint64_t>(k);
+      float bias_w[kSharedRowsLanes];
+      lockstep::ChildStats st[kSharedRowsLanes];
+      SolveSharedRowsSvc(sp, params, &ws.shared, bias_w, st);
+      const float thr = opts.threshold;
+      const float* w = ws.shared.w.data();
+      for (int lane = 0; lane < lanes; ++lane) {
+        ++ws.problems;
+        ws.passes += st[lane].iterations;
+        ws.max_passes = std::max(ws.max_passes, static_cast<int>(st[lane].iterations));
+        ws.visits += st[lane].visits;
+        ws.updates += st[lane].updates;
+        ws.unconverged += !st[lane].converged;
+        ws.cand_rows.clear();
+        ws.cand_vals.clear();
+        for (Index j = 0; j < blk.n_features; ++j) {
+          const float v = w[static_cast<std::size_t>(j) * kSharedRowsLanes + lane];
+          if (v != 0.0f && std::fabs(v) >= thr) {
+            ws.cand_rows.push_back(blk.feature_ids ? blk.feature_ids[j] : j);
+            ws.cand_vals.push_back(v);
+          }
+        }
+        prune(ws, children[c + lane], bias_w[lane]);
+      }
+      if (slot.remaining.fetch_sub(1) == 1) slot.block.reset();
+      report_progress(lanes);
+      return;
+    }
+
+    const Index l = children[c];
     // The label's problem: all matched rows, then its own positives outside the matching.
     ws.rows.resize(blk.n_match);
     std::iota(ws.rows.begin(), ws.rows.end(), 0);
@@ -360,11 +455,10 @@ CscMatrix CpuLevelSolver::Solve(const LevelProblem& p, const SolverOptions& opts
         }
       }
     }
-    const SparseVecView cand{static_cast<Index>(ws.cand_rows.size()), ws.cand_rows.data(),
-                             ws.cand_vals.data()};
-    PruneWeights(cand, has_bias, b, d, rule, &out_rows[l], &out_vals[l], &ws.prune_scratch);
+    prune(ws, l, b);
 
     if (slot.remaining.fetch_sub(1) == 1) slot.block.reset();
+    report_progress(1);
   });
 
   if (ctx_.verbose >= 2) {

@@ -13,6 +13,7 @@
 #include "random_level.h"
 #include "train/dual_cd.h"
 #include "train/level_solver.h"
+#include "train/lockstep.h"
 #include "train/prune.h"
 #include "xmr/error.h"
 
@@ -31,7 +32,52 @@ Context Ctx(int threads) {
   return ctx;
 }
 
-// Reference: node by node in the global feature space, exactly as the problem defines it.
+// Lock-step reference for a root-like parent (every instance matched): child `l`'s weights from
+// lockstep::SolveChildSvc, the per-child solver the shared-rows path must equal bit for bit.
+void LockstepChild(const LevelProblem& p, const SolverOptions& opts, Index l,
+                   const std::vector<float>& sq, std::vector<float>* w, float* b) {
+  const Index n = p.x.rows, d = p.x.cols;
+  std::vector<std::int32_t> idx(p.x.indices, p.x.indices + p.x.indptr[n]);
+  std::vector<std::int64_t> indptr(p.x.indptr, p.x.indptr + n + 1);
+  std::vector<std::uint8_t> label(n, detail::lockstep::kNegative);
+  std::vector<float> cost(n, 1.0f);
+  const SparseVecView pos = p.y.col(l);
+  for (Index s = 0; s < pos.nnz; ++s) {
+    label[pos.indices[s]] = detail::lockstep::kPositive;
+    if (p.cost.cols) cost[pos.indices[s]] = p.cost.col(l).data[s];
+  }
+  std::vector<float> alpha(n);
+  std::vector<std::uint8_t> shrunk(n);
+  w->assign(d, 0.0f);
+  detail::lockstep::ParentBlock blk;
+  blk.n = n;
+  blk.d = d;
+  blk.B = 1;
+  blk.indptr = indptr.data();
+  blk.idx = idx.data();
+  blk.val = p.x.data;
+  blk.sqnorm = sq.data();
+  blk.label = label.data();
+  blk.cost = p.cost.cols ? cost.data() : nullptr;
+  blk.w = w->data();
+  blk.bias_w = b;
+  blk.alpha = alpha.data();
+  blk.shrunk = shrunk.data();
+  detail::lockstep::SolveParams sp;
+  sp.l2 = opts.type == SolverType::kL2SvcDual;
+  sp.cp = opts.cp;
+  sp.cn = opts.cn;
+  sp.eps = opts.eps;
+  sp.max_iter = opts.max_iter;
+  sp.bias = p.bias > 0 ? p.bias : 0.0;
+  sp.seed = 0;  // Ctx() leaves ctx.seed at 0
+  sp.parent = static_cast<std::uint64_t>(p.parent_of_node[l]);
+  detail::lockstep::SolveChildSvc(blk, 0, sp);
+}
+
+// Reference: node by node in the global feature space, exactly as the problem defines it:
+// SolveBinary (PECOS's order) per label, except that with the default visiting order the
+// children of a root-like parent follow lockstep::SolveChildSvc (SolverOptions::pecos_order).
 CscMatrix Reference(const LevelProblem& p, const SolverOptions& opts) {
   const Index d = p.x.cols;
   std::vector<float> sq(p.x.rows);
@@ -66,7 +112,10 @@ CscMatrix Reference(const LevelProblem& p, const SolverOptions& opts) {
     }
     std::vector<float> wl(d, 0.0f);
     float b = 0.0f;
-    if (!rows.empty()) {
+    const bool svc = opts.type != SolverType::kLrDual;
+    if (svc && !opts.pecos_order && m.nnz == p.x.rows) {
+      LockstepChild(p, opts, l, sq, &wl, &b);
+    } else if (!rows.empty()) {
       detail::BinaryProblem bp;
       bp.x = p.x;
       bp.sqnorm = sq.data();
@@ -162,6 +211,37 @@ TEST(CpuLevelSolver, RootLevelTrainsOnEveryInstance) {
   lv.matching = CscFromColumns(200, all);
   SolverOptions opts;
   ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(), opts), Reference(lv.View(), opts));
+}
+
+// A root-like parent with more children than one lock-step run (16): runs of 16, 16 and 8,
+// each lane bit-identical to the per-child lock-step solver, with costs, for both SVC losses
+// and any thread count; with pecos_order the same level follows SolveBinary (PECOS) instead.
+TEST(CpuLevelSolver, RootLikeParentTrainsChildrenInLockStepRuns) {
+  RandomLevel lv = MakeLevel(12, 300, 50, {40}, 0.0);
+  std::vector<std::set<Index>> all(1);
+  for (Index i = 0; i < 300; ++i) all[0].insert(i);
+  lv.matching = CscFromColumns(300, all);
+  for (const SolverType type : {SolverType::kL2SvcDual, SolverType::kL1SvcDual}) {
+    SolverOptions opts;
+    opts.type = type;
+    opts.threshold = 0.01f;
+    opts.cp = 2.0f;
+    const CscMatrix ref = Reference(lv.View(true), opts);
+    EXPECT_GT(ref.nnz(), 40);
+    for (const int threads : {1, 3}) {
+      ExpectSame(MakeCpuLevelSolver(Ctx(threads))->Solve(lv.View(true), opts), ref);
+    }
+    SolverOptions pecos = opts;
+    pecos.pecos_order = true;
+    const CscMatrix pecos_ref = Reference(lv.View(true), pecos);
+    ExpectSame(MakeCpuLevelSolver(Ctx(2))->Solve(lv.View(true), pecos), pecos_ref);
+    // Different visiting orders, the same optimum to within eps: weights close, not equal.
+    EXPECT_NE(ref.data, pecos_ref.data);
+    detail::CpuSolverConfig per_child;
+    per_child.shared_rows = false;
+    ExpectSame(detail::MakeCpuLevelSolver(Ctx(2), per_child)->Solve(lv.View(true), opts),
+               pecos_ref);
+  }
 }
 
 TEST(CpuLevelSolver, CostMatrixMatchesReferenceAndCpEquivalence) {

@@ -79,15 +79,30 @@ TEST(PecosFixture, DefaultTrainingReproducesPecosScores) {
   const CsrMatrix x = ReadCoo(kDir + "X.coo.txt"), y = ReadCoo(kDir + "Y.coo.txt");
   const CsrMatrix expected = ReadCoo(kDir + "Yt_pred.coo.txt");
   const ClusterChain tree = PecosTree();
-  const XLinearModel model = TrainWithTree(x.view(), y.view(), tree, TrainOptions{}, Quiet());
-  const CscMatrix w0 = model.Weights(0), w1 = model.Weights(1);
+  TrainOptions pecos;
+  pecos.solver.pecos_order = true;  // PECOS's visiting order: its weights bit for bit
   auto l3 = [](double s) { return std::exp(-std::pow(std::max(0.0, 1.0 - s), 3)); };
   ASSERT_EQ(expected.nnz(), 40);
-  for (Index i = 0; i < 2; ++i) {
-    for (Offset p = expected.indptr[i]; p < expected.indptr[i + 1]; ++p) {
-      const Index l = expected.indices[p];
-      const double got = l3(Score(w0, tree.parents[1][l], x, i, 1.0)) * l3(Score(w1, l, x, i, 1.0));
-      EXPECT_NEAR(got, expected.data[p], 1e-6) << "instance " << i << " label " << l;
+  // The default order (the root level in lock step) stops at another point within the solver's
+  // tolerance (eps 0.1 on a problem this small moves the scores by up to ~0.07): the same best
+  // label for each instance, scores within 0.1.
+  for (const bool exact : {true, false}) {
+    const XLinearModel model =
+        TrainWithTree(x.view(), y.view(), tree, exact ? pecos : TrainOptions{}, Quiet());
+    const CscMatrix w0 = model.Weights(0), w1 = model.Weights(1);
+    for (Index i = 0; i < 2; ++i) {
+      Index best_expected = -1, best_got = -1;
+      double max_expected = -1, max_got = -1;
+      for (Offset p = expected.indptr[i]; p < expected.indptr[i + 1]; ++p) {
+        const Index l = expected.indices[p];
+        const double got =
+            l3(Score(w0, tree.parents[1][l], x, i, 1.0)) * l3(Score(w1, l, x, i, 1.0));
+        EXPECT_NEAR(got, expected.data[p], exact ? 1e-6 : 0.1)
+            << "instance " << i << " label " << l << (exact ? " (pecos_order)" : "");
+        if (expected.data[p] > max_expected) max_expected = expected.data[p], best_expected = l;
+        if (got > max_got) max_got = got, best_got = l;
+      }
+      EXPECT_EQ(best_got, best_expected) << "instance " << i;
     }
   }
 }
@@ -102,6 +117,7 @@ TEST(PecosFixture, TfnManTrainingReproducesPecosScores) {
   opts.post_processor = "noop";
   opts.beam_size = 2;
   opts.man_beam_size = 2;
+  opts.solver.pecos_order = true;
   const XLinearModel model = TrainWithTree(x.view(), y.view(), tree, opts, Quiet());
   const CscMatrix w0 = model.Weights(0), w1 = model.Weights(1);
   auto sig = [](double s) { return 1.0 / (1.0 + std::exp(-s)); };
