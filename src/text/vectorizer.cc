@@ -174,67 +174,104 @@ void UnicodeWords(std::string_view s, std::vector<std::string_view>* words) {
 }
 
 // Byte offsets of the code points of a valid UTF-8 string, plus its size.
-std::vector<std::size_t> CodePointOffsets(std::string_view s) {
-  std::vector<std::size_t> off;
+void CodePointOffsets(std::string_view s, std::vector<std::size_t>* off) {
+  off->clear();
   for (std::size_t i = 0; i < s.size();) {
-    off.push_back(i);
+    off->push_back(i);
     char32_t cp;
     const int n = DecodeUtf8(s, i, &cp);
     i += n > 0 ? n : 1;
   }
-  off.push_back(s.size());
-  return off;
+  off->push_back(s.size());
 }
 
-// weights (optional): one entry per n-gram appended, (i+1)^(-position_decay) for an n-gram
-// starting at code point i of s.
-void AppendCharNGrams(std::string_view s, const BaseVectorizerOptions& b, bool whole_if_short,
-                      std::vector<std::string>* out, std::vector<double>* weights) {
-  const std::vector<std::size_t> off = CodePointOffsets(s);
-  const int len = static_cast<int>(off.size()) - 1;
+// Reused buffers of ForEachNGram (one per thread; no allocation once they have grown).
+struct NGramScratch {
+  std::vector<std::size_t> offsets;
+  std::string text;
+};
+
+// Calls emit(gram, weight) for the character n-grams of s; weight = (i+1)^(-position_decay) for
+// an n-gram starting at code point i when `weighted`, else 1. The views point into s.
+template <typename Emit>
+void ForEachCharNGram(std::string_view s, const BaseVectorizerOptions& b, bool whole_if_short,
+                      bool weighted, std::vector<std::size_t>* off, Emit&& emit) {
+  CodePointOffsets(s, off);
+  const std::vector<std::size_t>& o = *off;
+  const int len = static_cast<int>(o.size()) - 1;
   for (int n = b.ngram_min; n <= b.ngram_max; ++n) {
     if (len < n) {
       // A word shorter than n counts once, whole (sklearn's char_wb rule).
-      if (whole_if_short && n == b.ngram_min && len > 0) {
-        out->emplace_back(s);
-        if (weights != nullptr) weights->push_back(1.0);
-      }
+      if (whole_if_short && n == b.ngram_min && len > 0) emit(s, 1.0);
       break;
     }
     for (int i = 0; i + n <= len; ++i) {
-      out->emplace_back(s.substr(off[i], off[i + n] - off[i]));
-      if (weights != nullptr) weights->push_back(std::pow(i + 1.0, -b.position_decay));
+      emit(s.substr(o[i], o[i + n] - o[i]), weighted ? std::pow(i + 1.0, -b.position_decay) : 1.0);
     }
   }
 }
 
-// weights (optional, only for char_wb): the position weight of every n-gram appended.
-void AppendNGrams(const std::string& clean, const std::vector<std::string_view>& words,
-                  const BaseVectorizerOptions& base, std::vector<std::string>* out,
-                  std::vector<double>* weights = nullptr) {
+// Calls emit(gram, weight) for every n-gram of base in a cleaned text and its words, in a fixed
+// order (the order AppendNGrams lists them). A gram is a view, valid only during the call: into
+// `clean` where possible (a word n-gram whose words are separated by single blanks in `clean`
+// is that stretch of it), else into scratch->text. weight: the position weight for char_wb with
+// `weighted`, else 1. No allocation once the scratch buffers have grown: this is the inner loop
+// of TransformOne (one query's latency) and of Fit.
+template <typename Emit>
+void ForEachNGram(std::string_view clean, const std::vector<std::string_view>& words,
+                  const BaseVectorizerOptions& base, bool weighted, NGramScratch* scratch,
+                  Emit&& emit) {
   switch (base.analyzer) {
     case Analyzer::kWord:
       for (int n = base.ngram_min; n <= base.ngram_max; ++n) {
         for (std::size_t i = 0; i + n <= words.size(); ++i) {
-          std::string g(words[i]);
-          for (int k = 1; k < n; ++k) (g += ' ') += words[i + k];
-          out->push_back(std::move(g));
+          const std::string_view first = words[i], last = words[i + n - 1];
+          bool contiguous = true;
+          for (int k = 1; k < n && contiguous; ++k) {
+            const std::string_view prev = words[i + k - 1];
+            const char* gap = prev.data() + prev.size();
+            contiguous = words[i + k].data() == gap + 1 && gap >= clean.data() &&
+                         gap < clean.data() + clean.size() && *gap == ' ';
+          }
+          if (contiguous) {
+            emit(std::string_view(first.data(), static_cast<std::size_t>(last.data() + last.size() -
+                                                                         first.data())),
+                 1.0);
+          } else {
+            std::string& g = scratch->text;
+            g.assign(first);
+            for (int k = 1; k < n; ++k) (g += ' ') += words[i + k];
+            emit(std::string_view(g), 1.0);
+          }
         }
       }
       break;
     case Analyzer::kChar:
-      AppendCharNGrams(clean, base, false, out, nullptr);
+      ForEachCharNGram(clean, base, false, false, &scratch->offsets, emit);
       break;
     case Analyzer::kCharWb: {
-      std::string marked;
+      std::string& marked = scratch->text;
       for (const std::string_view w : words) {
         marked.assign(w);
         marked += '#';
-        AppendCharNGrams(marked, base, true, out, weights);
+        ForEachCharNGram(marked, base, true, weighted, &scratch->offsets, emit);
       }
       break;
     }
   }
+}
+
+// The n-grams of ForEachNGram as strings; weights (optional, only for char_wb): the position
+// weight of every n-gram appended.
+void AppendNGrams(const std::string& clean, const std::vector<std::string_view>& words,
+                  const BaseVectorizerOptions& base, std::vector<std::string>* out,
+                  std::vector<double>* weights = nullptr) {
+  NGramScratch scratch;
+  const bool weighted = weights != nullptr && base.analyzer == Analyzer::kCharWb;
+  ForEachNGram(clean, words, base, weighted, &scratch, [&](std::string_view g, double w) {
+    out->emplace_back(g);
+    if (weighted) weights->push_back(w);
+  });
 }
 
 }  // namespace
@@ -357,7 +394,10 @@ struct TextVectorizer::Impl {
   struct Base {
     std::vector<std::string> names;  // feature id -> n-gram (lexicographic order)
     std::vector<float> idf;
-    std::unordered_map<std::string, Index> ids;
+    // n-gram -> feature id, keyed by views into `names` (so a lookup needs no std::string):
+    // `names` must not change after BuildIndex. Impl is never copied, and moving a Base keeps
+    // the strings where they are.
+    std::unordered_map<std::string_view, Index> ids;
     Index offset = 0;  // first column of this block in the stacked row
   };
   std::vector<Base> bases;
@@ -369,7 +409,7 @@ struct TextVectorizer::Impl {
       b.ids.clear();
       b.ids.reserve(b.names.size());
       for (std::size_t j = 0; j < b.names.size(); ++j)
-        b.ids.emplace(b.names[j], static_cast<Index>(j));
+        b.ids.emplace(std::string_view(b.names[j]), static_cast<Index>(j));
       b.offset = n_features;
       n_features += static_cast<Index>(b.names.size());
     }
@@ -460,25 +500,23 @@ void TextVectorizer::TransformOne(std::string_view text, std::vector<Index>* ind
   const std::vector<std::string_view> words = text_detail::Words(clean, m.opts.tokenizer);
   const std::size_t first = indices->size();
   std::vector<Index> ids;
-  std::vector<double> weights;
   std::vector<std::pair<Index, double>> weighted;
+  NGramScratch scratch;
   for (std::size_t k = 0; k < m.bases.size(); ++k) {
     const Impl::Base& base = m.bases[k];
     const BaseVectorizerOptions& b = m.opts.bases[k];
     const bool decay = b.position_decay != 0;
     ids.clear();
-    weights.clear();
     weighted.clear();
-    const std::vector<std::string> grams = m.Grams(clean, words, k, decay ? &weights : nullptr);
-    for (std::size_t q = 0; q < grams.size(); ++q) {
-      const auto it = base.ids.find(grams[q]);
-      if (it == base.ids.end()) continue;
+    ForEachNGram(clean, words, b, decay, &scratch, [&](std::string_view g, double w) {
+      const auto it = base.ids.find(g);
+      if (it == base.ids.end()) return;
       if (decay) {
-        weighted.emplace_back(it->second, weights[q]);
+        weighted.emplace_back(it->second, w);
       } else {
         ids.push_back(it->second);
       }
-    }
+    });
     std::sort(ids.begin(), ids.end());
     // Stable: the weights of an n-gram are summed in text order, whatever the sort does.
     std::stable_sort(weighted.begin(), weighted.end(),

@@ -4,6 +4,7 @@
 // (including the format before case_mapping / tokenizer) and thread-count independence.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -145,6 +146,32 @@ TEST(NGrams, IssueExamplesHoldWithTheUnicodeOptions) {
   // The char analyzer ignores the tokenizer: n-grams of the whole cleaned text.
   EXPECT_EQ(text_detail::NGrams("A, b", Base(Analyzer::kChar, 2, 2), opts),
             (std::vector<std::string>{"a,", ", ", " b"}));
+}
+
+// TransformOne looks n-grams up without building strings where the words lie in the cleaned
+// text separated by one blank; across punctuation (unicode_word) it joins them. Both must find
+// the same features.
+TEST(TextVectorizer, WordNGramsAcrossPunctuationFindTheirFeatures) {
+  TextVectorizerOptions opts = UnicodeOptions();
+  opts.bases = {Base(Analyzer::kWord, 1, 3), Base(Analyzer::kCharWb, 3, 3)};
+  const TextVectorizer v =
+      TextVectorizer::Fit({"echo with screen", "echo dot", "with screen"}, opts, Quiet(1));
+  const CsrMatrix x =
+      v.Transform({"echo with screen", "Echo, with (screen)!", "echo  with\tscreen"}, Quiet(1));
+  ASSERT_EQ(x.rows, 3);
+  const std::vector<Index> plain(x.indices.begin() + x.indptr[0], x.indices.begin() + x.indptr[1]);
+  std::vector<std::string> names;
+  for (const Index f : plain) names.push_back(v.FeatureName(f));
+  EXPECT_NE(std::find(names.begin(), names.end(), "echo with screen"), names.end());
+  for (Index r = 1; r < 3; ++r) {
+    EXPECT_EQ(
+        std::vector<Index>(x.indices.begin() + x.indptr[r], x.indices.begin() + x.indptr[r + 1]),
+        plain)
+        << "row " << r;
+    EXPECT_EQ(std::vector<float>(x.data.begin() + x.indptr[r], x.data.begin() + x.indptr[r + 1]),
+              std::vector<float>(x.data.begin() + x.indptr[0], x.data.begin() + x.indptr[1]))
+        << "row " << r;
+  }
 }
 
 // Empty text, text with no word, and a very long word, with both tokenizers.
