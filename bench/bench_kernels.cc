@@ -477,6 +477,34 @@ BENCHMARK(BM_LevelSolve)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A flat level (one parent matching every row, as in flat one-vs-rest or the root): children
+// trained 16 at a time in lock step (pecos_order 0, the default) against one after the other in
+// PECOS's order (1). X is rows x 40 nonzeros; 200,000 rows (64 MB) do not fit the cache.
+void BM_FlatLevel(benchmark::State& state) {
+  const Index n = static_cast<Index>(state.range(0));
+  const Index children = static_cast<Index>(state.range(1));
+  const LevelFixture& fx = GetLevelFixture(n, 1, children);
+  const xmr::LevelProblem problem = fx.problem();
+  xmr::SolverOptions opts;
+  opts.pecos_order = state.range(2) != 0;
+  std::unique_ptr<xmr::LevelSolver> solver = xmr::MakeCpuLevelSolver(QuietContext(1));
+  for (auto _ : state) {
+    CscMatrix w = solver->Solve(problem, opts);
+    benchmark::DoNotOptimize(w.data.data());
+  }
+  state.counters["labels/s"] = benchmark::Counter(static_cast<double>(children),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_FlatLevel)
+    ->ArgNames({"rows", "children", "pecos_order"})
+    ->Args({20000, 64, 0})
+    ->Args({20000, 64, 1})
+    ->Args({200000, 32, 0})
+    ->Args({200000, 32, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+
 // ----- prediction model (BM_PredictBatch, BM_SearchSingle, BM_LoadModel) ----------------------
 
 // A 4-level tree 16 -> 256 -> 4096 -> 32768 (16 children per node, 8 at the last level) over

@@ -1,16 +1,18 @@
 // Product-retrieval bench on real text (issue 5), built on debian-deps from ../shared/data:
 //   related  package text (title x2 + description) -> the packages it depends on
-//   search   package title alone (a short, query-like text) -> the same dependency items; the
-//            items' own text (debdeps_labels.tsv) is the label side: label features for the
-//            indexer (xmr+lf) and a query -> item TF-IDF cosine baseline (cos)
+//   search   package title alone (a short, query-like text) -> the same dependency items
 //   debtags  debian-debtags from raw text (xmr's TextVectorizer) vs the bundled *_bow matrices
-// For each task and feature set (word 1-2-grams, char_wb 3-grams, both stacked; TF-IDF fitted
-// on the training texts) it trains xmr (default TrainOptions; predicted with beam 10 and
-// --extra-beam), a flat one-vs-rest model (the same solver on ClusterChain::Flat, no tree; by
-// default on search/both only, see Args::flat_tasks) and a TF-IDF cosine kNN over the training
-// instances (k chosen on a held-out slice of train, grouped by source package as the test split
-// is), and reports P@1, R@10, R@100, train seconds and batch predict q/s. Latency: raw text ->
-// TransformOne -> Searcher::Search(top-10) on one thread, per query, for the stacked models.
+// The items' own text (debdeps_labels.tsv) is the label side of both debian-deps tasks: label
+// features for the indexer (--label-emb concat / convex) and a query -> item TF-IDF cosine
+// baseline (cos). For each task and feature set (word 1-2-grams, char_wb 3-grams, both stacked;
+// TF-IDF fitted on the training texts) it trains xmr (options chosen per task by the --tune-*
+// grid on a held-out tenth of train; predicted with beam 10 and --extra-beam), a flat
+// one-vs-rest model (the same solver on ClusterChain::Flat, no tree; 'both' features, see
+// Args::flat_tasks) and a TF-IDF cosine kNN over the training instances (k chosen on the same
+// held-out tenth, grouped by source package as the test split is), and reports P@1, R@10,
+// R@100, train seconds and batch predict q/s. The test split is only used for the reported
+// figures. Latency: raw text -> TransformOne -> Searcher::Search(top-10) on one thread, per
+// query, for the stacked models.
 //
 //   bench_retrieval [--data-dir ../shared/data] [--threads 2] [--tasks related,search,debtags]
 //                   [--out FILE.json] [--latency-queries 2000] [--quick] ...  (see --help)
@@ -54,18 +56,28 @@ const char kUsage[] =
     "usage: bench_retrieval [--data-dir DIR] [--threads N] [--tasks related,search,debtags]\n"
     "                       [--out FILE] [--latency-queries N] [--quick] [--quiet]\n"
     "                       [--sets word,char,both] [--methods xmr,lf,flat,knn,cos]\n"
-    "                       [--flat-sets both] [--flat-tasks search]\n"
+    "                       [--flat-sets both] [--flat-tasks related,search] [--flat-max-iter 10]\n"
     "                       [--knn-ks 5,10,20,50,100,200] [--beam 10] [--extra-beam 50]\n"
     "                       [--min-df 2] [--sublinear 1] [--tokenizer blank|unicode_word]\n"
     "                       [--word-ngrams 1-2] [--char-ngrams 3-3]\n"
     "                       [--debtags-sets word,char,both] [--predict-repeats 3] [--seed 0]\n"
     "                       [--neg tfn|man|tfn+man] [--nr-splits 16] [--max-leaf-size 100]\n"
-    "                       [--cp 1] [--threshold 0.1]   (xmr training; flat shares cp, "
-    "threshold)\n"
+    "                       [--cp 1] [--threshold 0.1] [--label-emb pifa|concat|convex]\n"
+    "                       [--tune-cp 1,4] [--tune-nr-splits 16,64] [--tune-label-emb "
+    "pifa,concat]\n"
+    "                       [--tune-post l3-hinge,sigmoid]\n"
+    "  --neg ... --label-emb  xmr training (flat one-vs-rest shares --cp and --threshold only);\n"
+    "                     --label-emb: PIFA alone or with each item's text (concat / convex)\n"
+    "  --flat-max-iter N  the flat baseline's solver passes (0 = TrainOptions', 100; 10 gives the\n"
+    "                     same R@10 on the related sample, 53.87 vs 53.85, 4.5x faster)\n"
+    "  --verbose 2        also log the solvers' statistics (passes, visits)\n"
+    "  --tune-*           xmr grid: the values with the best R@10 on the held-out tenth of train\n"
+    "                     (trained on the rest, 'both' features) replace the options above;\n"
+    "                     default cp 1,4 x nr-splits 16,64 x label-emb pifa,concat; none = off\n"
     "  --quick            every 8th train/test row of each data set, 200 latency queries\n"
     "  --flat-sets        feature sets the flat one-vs-rest baseline runs on ('all' = --sets)\n"
-    "  --methods          lf = xmr indexed on [PIFA | item-text TF-IDF] (search task only),\n"
-    "                     cos = query -> item-text TF-IDF cosine (search task only)\n"
+    "  --methods          lf = xmr indexed on [PIFA | item-text TF-IDF] (--label-emb concat),\n"
+    "                     cos = query -> item-text TF-IDF cosine\n"
     "  --extra-beam N     also predict each xmr model with beam N (0 = no)\n"
     "  --knn-ks           k values tried on the held-out slice of train (best R@10 is used)\n";
 
@@ -134,9 +146,10 @@ struct Args {
   std::vector<std::string> debtags_sets = {"word", "char", "both"};
   std::vector<std::string> methods = {"xmr", "lf", "flat", "knn", "cos"};
   std::vector<std::string> flat_sets = {"both"};
-  // Flat one-vs-rest trains every label on every row: 47 min for search/both on 2 cores here,
-  // and related/both (6.7x the nonzeros per row) extrapolates from a 1/8 subsample to ~14 h.
-  std::vector<std::string> flat_tasks = {"search"};
+  // Flat one-vs-rest trains every label on every row: about an hour for related/both on 2
+  // cores here (31,271 labels x 44,777 rows, 16 labels per pass in lock step, 10 passes at
+  // most), much less for search.
+  std::vector<std::string> flat_tasks = {"related", "search"};
   std::vector<int> knn_ks = {5, 10, 20, 50, 100, 200};
   int latency_queries = 2000;
   int beam = 10;
@@ -152,7 +165,23 @@ struct Args {
   std::string neg = "tfn";
   int nr_splits = 16, max_leaf_size = 100;
   float cp = 1.0f, threshold = 0.1f;
+  int flat_max_iter = 10;          // the flat baseline's solver passes (0 = TrainOptions' default)
+  int verbose = 1;                 // ctx.verbose (--quiet = 0; 2 adds the solvers' statistics)
+  std::string label_emb = "pifa";  // xmr's label embedding: pifa | concat | convex (item text)
+  // Validation grid for xmr (--tune-*): each non-empty list replaces the option above by the
+  // value with the best R@10 on the held-out tenth of train (see TuneXmr); empty = not tuned.
+  // Default grid: the values that mattered on the related task (cp for its extreme tail, wider
+  // trees, the items' text in the label embedding); "none" = not tuned.
+  std::vector<float> tune_cp = {1, 4};
+  std::vector<int> tune_nr_splits = {16, 64};
+  std::vector<std::string> tune_label_emb = {"pifa", "concat"};
+  std::vector<std::string> tune_post;  // post-processors (prediction only: no extra training)
 };
+
+bool Tuning(const Args& a) {
+  return !a.tune_cp.empty() || !a.tune_nr_splits.empty() || !a.tune_label_emb.empty() ||
+         !a.tune_post.empty();
+}
 
 void ParseRange(const std::string& v, int* lo, int* hi) {
   const std::vector<std::string> p = Split(v, '-');
@@ -221,6 +250,35 @@ bool ParseArgs(int argc, char** argv, Args* a) {
         a->cp = std::stof(v);
       } else if (k == "--threshold") {
         a->threshold = std::stof(v);
+      } else if (k == "--flat-max-iter") {
+        a->flat_max_iter = std::stoi(v);
+      } else if (k == "--verbose") {
+        a->verbose = std::stoi(v);
+      } else if (k == "--label-emb") {
+        a->label_emb = v;
+      } else if (k.rfind("--tune-", 0) == 0 && v == "none") {
+        if (k == "--tune-cp") {
+          a->tune_cp.clear();
+        } else if (k == "--tune-nr-splits") {
+          a->tune_nr_splits.clear();
+        } else if (k == "--tune-label-emb") {
+          a->tune_label_emb.clear();
+        } else if (k == "--tune-post") {
+          a->tune_post.clear();
+        } else {
+          throw std::invalid_argument(k);
+        }
+      } else if (k == "--tune-cp") {
+        a->tune_cp.clear();
+        for (const std::string& x : Split(v, ',')) a->tune_cp.push_back(std::stof(x));
+      } else if (k == "--tune-nr-splits") {
+        a->tune_nr_splits.clear();
+        for (const std::string& x : Split(v, ',')) a->tune_nr_splits.push_back(std::stoi(x));
+      } else if (k == "--tune-label-emb") {
+        a->tune_label_emb = Split(v, ',');
+      } else if (k == "--tune-post") {
+        a->tune_post = Split(v, ',');
+        for (const std::string& x : a->tune_post) PostProcessor::Parse(x);  // throws if unknown
       } else if (k == "--predict-repeats") {
         a->predict_repeats = std::stoi(v);
       } else if (k == "--min-df") {
@@ -271,10 +329,21 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     }
   }
   if (a->threads < 1 || a->beam < 1 || a->extra_beam < 0 || a->predict_repeats < 1 ||
-      a->latency_queries < 0 || a->knn_ks.empty() || a->min_df < 1) {
+      a->flat_max_iter < 0 || a->latency_queries < 0 || a->knn_ks.empty() || a->min_df < 1) {
     std::fprintf(stderr,
                  "bench_retrieval: --threads, --beam, --predict-repeats, --min-df must be >= 1, "
                  "--latency-queries >= 0, --knn-ks not empty\n");
+    return false;
+  }
+  for (const std::string& e : a->tune_label_emb) {
+    if (e != "pifa" && e != "concat" && e != "convex") {
+      std::fprintf(stderr, "bench_retrieval: unknown label embedding '%s' (pifa, concat, convex)\n",
+                   e.c_str());
+      return false;
+    }
+  }
+  if (a->label_emb != "pifa" && a->label_emb != "concat" && a->label_emb != "convex") {
+    std::fprintf(stderr, "bench_retrieval: --label-emb is pifa, concat or convex\n");
     return false;
   }
   for (const int k : a->knn_ks) {
@@ -316,7 +385,8 @@ class JsonOut {
 struct Row {
   std::string task, features, method;
   Index n_features = 0;
-  std::string param;  // "beam 10", "k 50", ...
+  std::string param;   // "beam 10", "k 50", ...
+  std::string config;  // xmr / flat: XmrConfig::Describe()
   double train_s = -1, predict_s = 0;
   Index n_queries = 0;
   Offset model_nnz = 0;
@@ -355,12 +425,12 @@ void JsonRow(JsonOut* json, const Row& r) {
       "\"kind\":\"result\",\"task\":\"%s\",\"features\":\"%s\",\"method\":\"%s\","
       "\"n_features\":%d,\"param\":\"%s\",\"train_s\":%.3f,\"predict_s\":%.4f,\"n_queries\":%d,"
       "\"predict_qps\":%.1f,\"model_nnz\":%lld,\"p1\":%.3f,\"p3\":%.3f,\"p5\":%.3f,\"r10\":%.3f,"
-      "\"r100\":%.3f,\"ndcg10\":%.3f",
+      "\"r100\":%.3f,\"ndcg10\":%.3f,\"config\":\"%s\"",
       r.task.c_str(), r.features.c_str(), r.method.c_str(), r.n_features,
       JsonEscape(r.param).c_str(), r.train_s, r.predict_s, r.n_queries,
       r.predict_s > 0 ? r.n_queries / r.predict_s : 0.0, static_cast<long long>(r.model_nnz),
       r.m.precision[0], r.m.precision[2], r.m.precision[4], r.m.recall[9], r.m.recall[99],
-      r.m.ndcg[9]));
+      r.m.ndcg[9], JsonEscape(r.config).c_str()));
 }
 
 // ----- data --------------------------------------------------------------------------------------
@@ -439,7 +509,7 @@ struct TextTask {
   std::string name;
   std::vector<std::string> train_text, test_text, train_group;
   CsrMatrix y_train, y_test;
-  std::vector<std::string> label_text;  // item text per label (search task), else empty
+  std::vector<std::string> label_text;  // item text per label, empty if the data has none
 };
 
 struct Debdeps {
@@ -489,7 +559,7 @@ TextTask MakeDebdepsTask(const Debdeps& d, const std::string& name, const Contex
     Log(ctx, StrFormat("bench: %lld dependency names not in debdeps_labels.tsv were skipped",
                        static_cast<long long>(unknown)));
   }
-  if (name == "search") t.label_text = d.label_text;
+  t.label_text = d.label_text;
   return t;
 }
 
@@ -664,6 +734,14 @@ CsrMatrix SelectRows(const CsrView& a, const std::vector<Index>& ids) {
   return out;
 }
 
+// The held-out tenth of train used for every choice the bench makes (kNN's k, xmr's --tune-*):
+// whole source groups, like the test split, so related packages never straddle it.
+void HeldOutSplit(const TextTask& t, std::vector<Index>* fit, std::vector<Index>* val) {
+  for (Index i = 0; i < t.y_train.rows; ++i) {
+    (Fnv1a(t.train_group[i]) % 10 == 0 ? val : fit)->push_back(i);
+  }
+}
+
 struct KnnSweepPoint {
   int k = 0;
   RankingMetrics m;
@@ -674,9 +752,7 @@ struct KnnSweepPoint {
 std::vector<KnnSweepPoint> KnnSweep(const TextTask& t, const CsrMatrix& x, const Args& a,
                                     const Context& ctx) {
   std::vector<Index> fit, val;
-  for (Index i = 0; i < x.rows; ++i) {
-    (Fnv1a(t.train_group[i]) % 10 == 0 ? val : fit).push_back(i);
-  }
+  HeldOutSplit(t, &fit, &val);
   const CsrMatrix x_fit = SelectRows(x.view(), fit);
   const CsrMatrix y_fit = SelectRows(t.y_train.view(), fit);
   const CsrMatrix x_val = SelectRows(x.view(), val);
@@ -718,6 +794,126 @@ CsrMatrix CosineToLabels(const CsrMatrix& z, const CsrMatrix& q, int threads) {
     pred.indptr.push_back(static_cast<Offset>(pred.indices.size()));
   }
   return pred;
+}
+
+// ----- xmr configurations ------------------------------------------------------------------------
+
+// What the bench varies in xmr's training: TrainOptions plus the label side of the indexer.
+struct XmrConfig {
+  TrainOptions opts;
+  std::string label_emb = "pifa";  // pifa | concat | convex (PIFA with each item's text)
+
+  // The table's method name: xmr, xmr+lf (concat) or xmr+lfcv (convex).
+  std::string Method() const {
+    return label_emb == "pifa" ? "xmr" : label_emb == "concat" ? "xmr+lf" : "xmr+lfcv";
+  }
+  std::string Describe() const {
+    return StrFormat("cp %g, nr_splits %d, label_emb %s, post %s", opts.solver.cp,
+                     opts.indexer.nr_splits, label_emb.c_str(), opts.post_processor.c_str());
+  }
+};
+
+XmrConfig BaseConfig(const Args& a) {
+  XmrConfig c;
+  c.opts.negative_sampling = ParseNegativeSampling(a.neg);
+  c.opts.indexer.nr_splits = a.nr_splits;
+  c.opts.indexer.max_leaf_size = a.max_leaf_size;
+  c.opts.solver.cp = a.cp;
+  c.opts.solver.threshold = a.threshold;
+  c.label_emb = a.label_emb;
+  c.opts.Validate();
+  return c;
+}
+
+// Trains xmr on (x, y); z = the items' text in x's feature space (needed for concat / convex).
+XLinearModel TrainXmr(const CsrView& x, const CsrView& y, const CsrMatrix& z, const XmrConfig& c,
+                      const Context& ctx) {
+  if (c.label_emb == "pifa") return Train(x, y, c.opts, ctx);
+  if (z.rows != y.cols) {
+    throw Error(ErrorCode::kInvalidArgument, "bench: --label-emb " + c.label_emb +
+                                                 " needs the items' text (this task has none)");
+  }
+  TrainOptions o = c.opts;
+  o.label_embedding.kind = c.label_emb == "concat" ? LabelEmbeddingKind::kPifaLfConcat
+                                                   : LabelEmbeddingKind::kPifaLfConvexCombine;
+  return TrainWithLabelFeatures(x, y, z.view(), o, ctx);
+}
+
+// The --tune-* grid: every combination trained on nine tenths of train and scored (R@10, beam
+// a.beam) on the held-out tenth (HeldOutSplit); returns the best (ties: the earlier one in grid
+// order, i.e. the smaller values as listed). The test split is never looked at.
+XmrConfig TuneXmr(const TextTask& t, const std::string& set, const Featurised& f,
+                  const CsrMatrix& z, const Args& a, const Context& ctx, JsonOut* json,
+                  std::vector<std::string>* notes) {
+  const XmrConfig base = BaseConfig(a);
+  const std::vector<float> cps = a.tune_cp.empty() ? std::vector<float>{a.cp} : a.tune_cp;
+  const std::vector<int> splits =
+      a.tune_nr_splits.empty() ? std::vector<int>{a.nr_splits} : a.tune_nr_splits;
+  const std::vector<std::string> embs =
+      a.tune_label_emb.empty() ? std::vector<std::string>{a.label_emb} : a.tune_label_emb;
+  const std::vector<std::string> posts =
+      a.tune_post.empty() ? std::vector<std::string>{base.opts.post_processor} : a.tune_post;
+  std::vector<Index> fit, val;
+  HeldOutSplit(t, &fit, &val);
+  const CsrMatrix x_fit = SelectRows(f.x_train.view(), fit);
+  const CsrMatrix y_fit = SelectRows(t.y_train.view(), fit);
+  const CsrMatrix x_val = SelectRows(f.x_train.view(), val);
+  const CsrMatrix y_val = SelectRows(t.y_train.view(), val);
+  PredictOptions po;
+  po.beam_size = a.beam;
+  po.top_k = 100;
+  XmrConfig best = base;
+  double best_r10 = -1;
+  std::string table;
+  for (const std::string& emb : embs) {
+    for (const int b : splits) {
+      for (const float cp : cps) {
+        XmrConfig c = base;
+        c.opts.solver.cp = cp;
+        c.opts.indexer.nr_splits = b;
+        c.label_emb = emb;
+        c.opts.Validate();
+        const Timer timer;
+        const XLinearModel model = TrainXmr(x_fit.view(), y_fit.view(), z, c, ctx);
+        const double train_s = timer.Seconds();
+        for (const std::string& post : posts) {
+          c.opts.post_processor = post;
+          po.post_processor = post;
+          const CsrMatrix pred = Predict(model, x_val.view(), po, ctx);
+          const RankingMetrics m = Evaluate(pred.view(), y_val.view(), 100);
+          Log(ctx,
+              StrFormat("bench %s: tune %s: held-out P@1 %.2f R@10 %.2f (%.1f s)", t.name.c_str(),
+                        c.Describe().c_str(), m.precision[0], m.recall[9], train_s));
+          json->Line(
+              StrFormat("\"kind\":\"xmr_tune\",\"task\":\"%s\",\"cp\":%g,\"nr_splits\":%d,"
+                        "\"label_emb\":\"%s\",\"post\":\"%s\",\"fit_rows\":%zu,\"val_rows\":%zu,"
+                        "\"train_s\":%.3f,\"val_p1\":%.3f,\"val_r10\":%.3f,\"val_r100\":%.3f",
+                        t.name.c_str(), cp, b, emb.c_str(), post.c_str(), fit.size(), val.size(),
+                        train_s, m.precision[0], m.recall[9], m.recall[99]));
+          table += StrFormat("| %-7s | %9d | %5g | %-12s | %7.1f | %6.2f | %6.2f | %6.2f |\n",
+                             emb.c_str(), b, cp, post.c_str(), train_s, m.precision[0], m.recall[9],
+                             m.recall[99]);
+          if (m.recall[9] > best_r10) {
+            best_r10 = m.recall[9];
+            best = c;
+          }
+        }
+      }
+    }
+  }
+  std::printf(
+      "xmr options on the held-out tenth of train (%zu fit / %zu held-out rows, features '%s'):\n\n"
+      "| label   | nr_splits |    cp | post         | train s |    P@1 |   R@10 |  R@100 |\n"
+      "|---------|-----------|-------|--------------|---------|--------|--------|--------|\n%s\n",
+      fit.size(), val.size(), set.c_str(), table.c_str());
+  notes->push_back(StrFormat("xmr options chosen on the held-out tenth (R@10 %.2f): %s", best_r10,
+                             best.Describe().c_str()));
+  json->Line(
+      StrFormat("\"kind\":\"xmr_tuned\",\"task\":\"%s\",\"cp\":%g,\"nr_splits\":%d,"
+                "\"label_emb\":\"%s\",\"post\":\"%s\",\"val_r10\":%.3f",
+                t.name.c_str(), best.opts.solver.cp, best.opts.indexer.nr_splits,
+                best.label_emb.c_str(), best.opts.post_processor.c_str(), best_r10));
+  return best;
 }
 
 // ----- latency -----------------------------------------------------------------------------------
@@ -798,13 +994,20 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
               static_cast<long long>(t.y_train.nnz()), static_cast<long long>(t.y_test.nnz()));
   std::vector<Row> rows;
   std::vector<std::string> notes;
-  TrainOptions opts;
-  opts.negative_sampling = ParseNegativeSampling(a.neg);
-  opts.indexer.nr_splits = a.nr_splits;
-  opts.indexer.max_leaf_size = a.max_leaf_size;
-  opts.solver.cp = a.cp;
-  opts.solver.threshold = a.threshold;
-  opts.Validate();
+  // Flat one-vs-rest keeps the command line's options; xmr's may be tuned once per task (on
+  // 'both' if it is run, else the first set) and then serve every feature set alike.
+  TrainOptions opts = BaseConfig(a).opts;
+  if (a.flat_max_iter > 0) opts.solver.max_iter = a.flat_max_iter;
+  XmrConfig xmr = BaseConfig(a);
+  if (Tuning(a) && Contains(a.methods, "xmr")) {
+    const std::string set = Contains(a.sets, "both") ? "both" : a.sets[0];
+    Log(ctx,
+        StrFormat("bench %s/%s: featurising for the xmr option grid", t.name.c_str(), set.c_str()));
+    const Featurised f = Featurise(t, set, a, ctx);
+    const CsrMatrix z =
+        t.label_text.empty() ? CsrMatrix() : f.vectorizer.Transform(t.label_text, ctx);
+    xmr = TuneXmr(t, set, f, z, a, ctx, json, &notes);
+  }
   for (const std::string& set : a.sets) {
     Log(ctx, StrFormat("bench %s/%s: featurising", t.name.c_str(), set.c_str()));
     Featurised f = Featurise(t, set, a, ctx);
@@ -837,17 +1040,21 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
       rows.push_back(std::move(r));
     };
 
+    // The items' text in this set's feature space (label features, cos-item).
+    const CsrMatrix z =
+        t.label_text.empty() ? CsrMatrix() : f.vectorizer.Transform(t.label_text, ctx);
     if (Contains(a.methods, "xmr")) {
-      Row r = base_row("xmr", StrFormat("beam %d", a.beam));
+      Row r = base_row(xmr.Method(), StrFormat("beam %d", a.beam));
+      r.config = xmr.Describe();
       const Timer timer;
-      TrainReport report;
-      const XLinearModel model = Train(f.x_train.view(), t.y_train.view(), opts, ctx, &report);
+      const XLinearModel model = TrainXmr(f.x_train.view(), t.y_train.view(), z, xmr, ctx);
       r.train_s = timer.Seconds();
       PredictAndEvaluate(model, f.x_test, t.y_test, a.beam, a, ctx, &r);
       const double train_s = r.train_s;
       finish(std::move(r));
       if (a.extra_beam > 0) {  // the same model searched with a wider beam
-        Row w = base_row("xmr", StrFormat("beam %d", a.extra_beam));
+        Row w = base_row(xmr.Method(), StrFormat("beam %d", a.extra_beam));
+        w.config = xmr.Describe();
         w.train_s = train_s;
         PredictAndEvaluate(model, f.x_test, t.y_test, a.extra_beam, a, ctx, &w);
         finish(std::move(w));
@@ -868,15 +1075,14 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
             s.p99, s.max, s.mean, s.transform_p50, s.transform_p99, s.search_p50, s.search_p99));
       }
     }
-    if (Contains(a.methods, "lf") && !t.label_text.empty()) {
+    if (Contains(a.methods, "lf") && !t.label_text.empty() && xmr.label_emb != "concat") {
       // Label side: each item's own text through the same vectorizer, clustered with PIFA.
-      const CsrMatrix z = f.vectorizer.Transform(t.label_text, ctx);
-      TrainOptions lf = opts;
-      lf.label_embedding.kind = LabelEmbeddingKind::kPifaLfConcat;
-      Row r = base_row("xmr+lf", StrFormat("beam %d", a.beam));
+      XmrConfig lf = xmr;
+      lf.label_emb = "concat";
+      Row r = base_row(lf.Method(), StrFormat("beam %d", a.beam));
+      r.config = lf.Describe();
       const Timer timer;
-      const XLinearModel model =
-          TrainWithLabelFeatures(f.x_train.view(), t.y_train.view(), z.view(), lf, ctx);
+      const XLinearModel model = TrainXmr(f.x_train.view(), t.y_train.view(), z, lf, ctx);
       r.train_s = timer.Seconds();
       PredictAndEvaluate(model, f.x_test, t.y_test, a.beam, a, ctx, &r);
       finish(std::move(r));
@@ -884,6 +1090,8 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
     if (Contains(a.methods, "flat") && Contains(a.flat_sets, set) &&
         Contains(a.flat_tasks, t.name)) {
       Row r = base_row("flat-ovr", "-");
+      r.config = StrFormat("cp %g, threshold %g, max_iter %d", opts.solver.cp,
+                           opts.solver.threshold, opts.solver.max_iter);
       Log(ctx, StrFormat("bench %s/%s: flat one-vs-rest over %d labels", t.name.c_str(),
                          set.c_str(), t.y_train.cols));
       const Timer timer;
@@ -925,9 +1133,7 @@ void RunTextTask(const TextTask& t, const Args& a, const Context& ctx, JsonOut* 
     }
     if (Contains(a.methods, "cos") && !t.label_text.empty()) {
       Row r = base_row("cos-item", "-");
-      const Timer timer;
-      const CsrMatrix z = f.vectorizer.Transform(t.label_text, ctx);
-      r.train_s = timer.Seconds();
+      r.train_s = 0;  // z above is the whole index
       std::vector<double> secs;
       CsrMatrix pred;
       for (int rep = 0; rep < a.predict_repeats; ++rep) {
@@ -1048,7 +1254,7 @@ int main(int argc, char** argv) {
     ctx.threads = a.threads;
     ctx.seed = a.seed;
     ctx.device = DeviceKind::kCpu;
-    ctx.verbose = a.quiet ? 0 : 1;
+    ctx.verbose = a.quiet ? 0 : a.verbose;
     JsonOut json(a.out);
     const int stride = a.quick ? 8 : 1;
     std::string joined;
@@ -1059,21 +1265,22 @@ int main(int argc, char** argv) {
                   "d\",\"char_wb_"
                   "ngrams\":\"%d-%d\","
                   "\"sets\":\"%s\",\"beam\":%d,\"seed\":%llu,\"neg\":\"%s\",\"nr_splits\":%d,"
-                  "\"max_leaf_size\":%d,\"cp\":%g,\"threshold\":%g",
+                  "\"max_leaf_size\":%d,\"cp\":%g,\"threshold\":%g,\"label_emb\":\"%s\"",
                   JsonEscape(CpuName()).c_str(), std::thread::hardware_concurrency(), a.threads,
                   a.quick ? "true" : "false", static_cast<long long>(a.min_df),
                   a.sublinear ? "true" : "false", a.unicode_words ? "unicode_word" : "blank",
                   a.word_min, a.word_max, a.char_min, a.char_max, joined.c_str(), a.beam, a.seed,
-                  JsonEscape(a.neg).c_str(), a.nr_splits, a.max_leaf_size, a.cp, a.threshold));
+                  JsonEscape(a.neg).c_str(), a.nr_splits, a.max_leaf_size, a.cp, a.threshold,
+                  a.label_emb.c_str()));
     std::printf(
         "machine: %u cores, %s; threads=%d%s; TF-IDF: word %d-%d-grams, char_wb %d-%d-grams, "
         "min_df %lld, sublinear_tf %d, tokenizer %s; xmr: neg %s, nr_splits %d, max_leaf_size %d, "
-        "cp %g, threshold %g, beam %d, top-100\n",
+        "cp %g, threshold %g, label_emb %s%s, beam %d, top-100\n",
         std::thread::hardware_concurrency(), CpuName().c_str(), a.threads,
         a.quick ? " (--quick: every 8th row)" : "", a.word_min, a.word_max, a.char_min, a.char_max,
         static_cast<long long>(a.min_df), a.sublinear ? 1 : 0,
         a.unicode_words ? "unicode_word" : "blank", a.neg.c_str(), a.nr_splits, a.max_leaf_size,
-        a.cp, a.threshold, a.beam);
+        a.cp, a.threshold, a.label_emb.c_str(), Tuning(a) ? " (--tune-* grid below)" : "", a.beam);
 
     std::vector<LatencyRow> latency;
     if (Contains(a.tasks, "related") || Contains(a.tasks, "search")) {
