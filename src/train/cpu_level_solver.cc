@@ -33,6 +33,7 @@
 #include "core/log.h"
 #include "core/parallel.h"
 #include "train/dual_cd.h"
+#include "train/gpu_plan.h"  // for MakeSolveParams (the lock-step solver's parameters)
 #include "train/prune.h"
 #include "train/shared_rows_cd.h"
 #include "xmr/error.h"
@@ -366,14 +367,7 @@ CscMatrix CpuLevelSolver::Solve(const LevelProblem& p, const SolverOptions& opts
       sp.pos_ptr = blk.pos_ptr.data() + c;
       sp.pos_rows = blk.pos_rows.data();
       sp.pos_cost = p.cost.cols != 0 ? blk.pos_cost.data() : nullptr;
-      lockstep::SolveParams params;
-      params.l2 = opts.type == SolverType::kL2SvcDual;
-      params.cp = opts.cp;
-      params.cn = opts.cn;
-      params.eps = opts.eps;
-      params.max_iter = opts.max_iter;
-      params.bias = has_bias ? static_cast<double>(p.bias) : 0.0;
-      params.seed = ctx_.seed;
+      lockstep::SolveParams params = MakeSolveParams(opts, p.bias, ctx_.seed);
       params.parent = static_cast<std::uint64_t>(k);
       float bias_w[kSharedRowsLanes];
       lockstep::ChildStats st[kSharedRowsLanes];
